@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BreakglassConfig(AppConfig):
+    name = "breakglass"
+    verbose_name = "Break-glass and access requests"

@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def console(request):
+    return {"CONSOLE_ENV": settings.CONSOLE_ENV}

@@ -1,0 +1,262 @@
+"""Candlefish console settings: one module, every value from the environment.
+
+`.env.example` lists each variable. Readers in `console.env` record malformed values instead of
+raising, and `console.checks` reports them (and unsafe production settings) with stable ids.
+"""
+
+import json
+from pathlib import Path
+
+import dj_database_url
+
+from console.env import (
+    PROBLEMS,
+    ConfigProblem,
+    env,
+    envbool,
+    envchoice,
+    envint,
+    envlist,
+    envsecret,
+    envurl,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env("CONSOLE_DATA_DIR", str(BASE_DIR / ".run")))
+
+CONSOLE_ENV = envchoice("CONSOLE_ENV", "development", ("development", "staging", "production"))
+IS_DEVELOPMENT = CONSOLE_ENV == "development"
+
+# Known to be public: production refuses to start with it (console.E011).
+INSECURE_SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+SECRET_KEY = envsecret("SECRET_KEY", INSECURE_SECRET_KEY)
+DEBUG = envbool("DEBUG", IS_DEVELOPMENT)
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if IS_DEVELOPMENT else [])
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+# Every user must hold a verified second factor before reaching any page (staging, production).
+MFA_REQUIRED = envbool("MFA_REQUIRED", not IS_DEVELOPMENT)
+SIGNUP_OPEN = envbool("SIGNUP_OPEN", False)
+# Fernet keys for encrypting TOTP seeds at rest; the first encrypts, all decrypt (MultiFernet).
+INSECURE_FIELD_KEY = "ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDAwMDA="
+FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEYS", [INSECURE_FIELD_KEY])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "allauth",
+    "allauth.account",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "django_filters",
+    "django_htmx",
+    "console",
+    "secrets_admin",
+    "breakglass",
+]
+
+MIDDLEWARE = [
+    "console.middleware.RequestIDMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "console.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "console.urls"
+WSGI_APPLICATION = "console.wsgi.application"
+ASGI_APPLICATION = "console.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "console.context_processors.console",
+            ],
+        },
+    },
+]
+
+# --- Database: SQLite when embedded, PostgreSQL through DATABASE_URL -------------------------
+DATABASE_URL = envurl("DATABASE_URL", None, ("postgres", "postgresql", "sqlite"))
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "console.sqlite3",
+            # Web, worker and beat share the file: wait for the write lock instead of failing.
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: Celery broker and results, Channels layer, cache ---------------------------------
+REDIS_URL = envurl("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "candlefish:channels"},
+    }
+}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# A task is acknowledged after it ran, and re-queued if its worker died mid-way; tasks are
+# idempotent, and DB-side leases (not redelivery) are what recovers long jobs.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "console"
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "console.heartbeat", "schedule": 60.0},
+}
+
+# --- Secret backends --------------------------------------------------------------------------
+# Named connections; the inventory keeps the name. One Vault and one AWS come from the plain
+# variables below; SECRET_BACKENDS (JSON, same shape) adds or replaces connections.
+VAULT_ADDR = envurl("VAULT_ADDR", "http://127.0.0.1:8200", ("http", "https"))
+SECRET_BACKENDS = {
+    "vault": {
+        "kind": "vault",
+        "url": VAULT_ADDR,
+        "token": envsecret("VAULT_TOKEN"),
+        "role_id": env("VAULT_ROLE_ID"),
+        "secret_id": envsecret("VAULT_SECRET_ID"),
+        "namespace": env("VAULT_NAMESPACE"),
+        "kv_mount": env("VAULT_KV_MOUNT", "secret"),
+        "pki_mount": env("VAULT_PKI_MOUNT", "pki"),
+        "database_mount": env("VAULT_DATABASE_MOUNT", "database"),
+        "timeout": envint("VAULT_TIMEOUT", 5, minimum=1),
+    },
+    "aws": {
+        "kind": "aws",
+        "region": env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1")),
+        "endpoint_url": envurl("AWS_ENDPOINT_URL", None, ("http", "https")),
+        "timeout": envint("AWS_TIMEOUT", 5, minimum=1),
+    },
+}
+_extra_backends = env("SECRET_BACKENDS")
+if _extra_backends:
+    try:
+        SECRET_BACKENDS.update(json.loads(_extra_backends))
+    except (ValueError, TypeError):
+        PROBLEMS.append(ConfigProblem("SECRET_BACKENDS", 'a JSON object like {"name": {"kind": "vault", ...}}'))
+
+# /readyz probes: name -> dotted path of a callable returning None or raising.
+READINESS_PROBES = {
+    "database": "console.health.probe_database",
+    "redis": "console.health.probe_redis",
+    "vault": "secrets_admin.backends.probe_vault",
+    "aws": "secrets_admin.backends.probe_aws",
+}
+
+# --- Accounts and MFA (django-allauth + django-otp) -----------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+OTP_TOTP_ISSUER = "Candlefish"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Email (password reset, alert mail) --------------------------------------------------------
+EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = envint("EMAIL_PORT", 1025, minimum=1)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if IS_DEVELOPMENT else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "candlefish@localhost")
+
+# --- HTTP hardening ----------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not IS_DEVELOPMENT
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not IS_DEVELOPMENT)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if IS_DEVELOPMENT else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not IS_DEVELOPMENT
+SECURE_HSTS_PRELOAD = not IS_DEVELOPMENT
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env("STATIC_ROOT", str(DATA_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if IS_DEVELOPMENT
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = IS_DEVELOPMENT
+if IS_DEVELOPMENT:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "console.middleware.RequestIDLogFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,5 @@
+import sys
+
+from console.stack.supervisor import main
+
+sys.exit(main())

@@ -1,0 +1,153 @@
+"""`make run`: the whole console on embedded defaults, supervised, with prefixed logs.
+
+Order: Redis (REDIS_URL if reachable, else Valkey), OpenBao and moto_server start in parallel;
+the database is migrated; OpenBao is configured (`setup_vault`) and demo data written
+(`seed_demo`); then Daphne, a Celery worker and Celery beat start. If any child exits, or on
+SIGINT/SIGTERM, every child is stopped (process groups, SIGTERM then SIGKILL) and we exit.
+State (URLs, pids) goes to DATA_DIR/stack.json for tooling and the smoke test.
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from console.stack.servers import DjangoProcess, Moto, OpenBao, Valkey, port_is_free, redis_reachable, stop_all
+
+ROOT = Path(__file__).resolve().parents[2]
+COLORS = {"openbao": 33, "redis": 31, "moto": 35, "web": 32, "worker": 36, "beat": 34, "setup": 37}
+_print_lock = threading.Lock()
+
+
+def sink(name: str, line: str) -> None:
+    tag = f"{name:<7}|"
+    if sys.stdout.isatty():
+        tag = f"\033[{COLORS.get(name, 37)}m{tag}\033[0m"
+    with _print_lock:
+        print(f"{tag} {line}", flush=True)
+
+
+class Stopping(Exception):
+    pass
+
+
+def _on_signal(signum, frame):
+    raise Stopping(signal.Signals(signum).name)
+
+
+def manage(env: dict, *args: str) -> None:
+    """Run a management command to completion, its output prefixed 'setup'."""
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    for raw in iter(proc.stdout.readline, b""):
+        sink("setup", raw.decode(errors="replace").rstrip())
+    if proc.wait() != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed with exit code {proc.returncode}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m console.stack", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="web port (8000)")
+    parser.add_argument("--data-dir", default=os.environ.get("CONSOLE_DATA_DIR", str(ROOT / ".run")))
+    parser.add_argument("--no-seed", action="store_true", help="skip seed_demo")
+    args = parser.parse_args(argv)
+
+    if not port_is_free(args.port):
+        print(f"Port {args.port} is taken. Stop what uses it or run: make run PORT=8001", file=sys.stderr)
+        return 2
+    data = Path(args.data_dir).resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+    servers = []
+    started = time.monotonic()
+    try:
+        redis_url = os.environ.get("REDIS_URL")
+        if redis_url and redis_reachable(redis_url):
+            sink("redis", f"using REDIS_URL {redis_url.split('@')[-1]}")
+        else:
+            if redis_url:
+                sink("redis", "REDIS_URL is not reachable; starting an embedded Valkey instead")
+            servers.append(Valkey(data / "redis", sink).start())
+            redis_url = servers[-1].url
+        bao = OpenBao(data / "openbao", sink).start()
+        moto = Moto(data / "moto", sink).start()
+        servers += [bao, moto]
+
+        env = {
+            **os.environ,
+            "CONSOLE_DATA_DIR": str(data),
+            "REDIS_URL": redis_url,
+            "VAULT_ADDR": bao.url,
+            "VAULT_TOKEN": bao.token,
+            "AWS_ENDPOINT_URL": moto.url,
+            "AWS_REGION": os.environ.get("AWS_REGION", "us-east-1"),
+            # moto accepts any credentials; never fall through to a real AWS profile.
+            "AWS_ACCESS_KEY_ID": "candlefish-demo",
+            "AWS_SECRET_ACCESS_KEY": "candlefish-demo",
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.pop("AWS_PROFILE", None)
+        migrate = threading.Thread(target=manage, args=(env, "migrate", "--noinput", "-v", "0"))
+        migrate.start()
+        for server in servers:
+            server.wait_ready()
+        migrate.join()
+        manage(env, "setup_vault")
+        if not args.no_seed:
+            manage(env, "seed_demo")
+
+        web_url = f"http://127.0.0.1:{args.port}"
+        apps = [
+            DjangoProcess("web", ["-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port), "console.asgi:application"],
+                          data, env, sink, ready_url=f"{web_url}/healthz", cwd=ROOT),
+            DjangoProcess("worker", ["-m", "celery", "-A", "console", "worker", "-l", "INFO", "--concurrency", "2",
+                                     "-Q", "console", "-n", f"console-{os.getpid()}@%h"], data, env, sink, cwd=ROOT),
+            DjangoProcess("beat", ["-m", "celery", "-A", "console", "beat", "-l", "INFO",
+                                   "-s", str(data / "celerybeat-schedule")], data, env, sink, cwd=ROOT),
+        ]  # fmt: skip
+        for app in apps:
+            servers.append(app.start())
+        apps[0].wait_ready(60)
+
+        (data / "stack.json").write_text(
+            json.dumps(
+                {
+                    "url": web_url, "redis_url": redis_url, "vault_addr": bao.url, "aws_endpoint_url": moto.url,
+                    "supervisor": os.getpid(), "children": {s.name: s.pid for s in servers},
+                },
+                indent=2,
+            )
+        )  # fmt: skip
+        logins = data / "demo-logins.txt"
+        banner = [f"Candlefish console is serving at {web_url}  (ready in {time.monotonic() - started:.1f}s)"]
+        if logins.exists():
+            banner += ["", logins.read_text().rstrip()]
+        banner += ["", "Ctrl-C stops every process."]
+        with _print_lock:
+            print("\n" + "\n".join(banner) + "\n", flush=True)
+
+        while all(s.alive() for s in servers):
+            time.sleep(0.5)
+        dead = [s.name for s in servers if not s.alive()]
+        sink("setup", f"{', '.join(dead)} exited; stopping the stack")
+        return 1
+    except Stopping as why:
+        sink("setup", f"{why}: stopping every process")
+        return 0
+    except Exception as exc:
+        sink("setup", f"start-up failed: {exc}")
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_all(servers)
+        (data / "stack.json").unlink(missing_ok=True)

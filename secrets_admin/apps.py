@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SecretsAdminConfig(AppConfig):
+    name = "secrets_admin"
+    verbose_name = "Secrets"

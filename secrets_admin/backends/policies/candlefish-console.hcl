@@ -1,0 +1,23 @@
+# What the console's own token may do in OpenBao/Vault.
+# Inventory reads metadata only; rotation writes new versions; break-glass mints child tokens
+# under per-grant policies (candlefish-grant-*), which it also writes and deletes.
+path "secret/metadata/*"          { capabilities = ["read", "list", "update", "delete"] }
+path "secret/data/*"              { capabilities = ["create", "update"] }
+path "secret/destroy/*"           { capabilities = ["update"] }
+path "pki/certs"                  { capabilities = ["list"] }
+path "pki/cert/*"                 { capabilities = ["read"] }
+path "pki/issue/*"                { capabilities = ["create", "update"] }
+path "pki/revoke"                 { capabilities = ["update"] }
+path "database/config/*"          { capabilities = ["read", "list"] }
+path "database/roles/*"           { capabilities = ["read", "list"] }
+path "database/static-roles/*"    { capabilities = ["read", "list"] }
+path "database/rotate-role/*"     { capabilities = ["update"] }
+path "database/creds/*"           { capabilities = ["read"] }
+path "sys/leases/lookup/*"        { capabilities = ["list", "sudo"] }
+path "sys/leases/revoke/*"        { capabilities = ["update"] }
+path "sys/policies/acl/candlefish-grant-*" { capabilities = ["create", "read", "update", "delete"] }
+path "auth/token/create"          { capabilities = ["create", "update", "sudo"] }
+path "auth/token/lookup-accessor" { capabilities = ["update"] }
+path "auth/token/revoke-accessor" { capabilities = ["update"] }
+path "auth/token/lookup-self"     { capabilities = ["read"] }
+path "sys/health"                 { capabilities = ["read"] }

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from secrets_admin import demo
+
+
+class Command(BaseCommand):
+    help = "Create demo users (and demo data in the backends) for `make run`. Development only."
+
+    def handle(self, *args, **options):
+        if settings.CONSOLE_ENV != "development":
+            raise CommandError("seed_demo writes public demo passwords; it runs only with CONSOLE_ENV=development.")
+        users = demo.seed_users()
+        lines = ["Demo logins (password for all: %s):" % demo.DEMO_PASSWORD]
+        lines += [f"  {username:<8} {group}" for username, group in users]
+        text = "\n".join(lines)
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        (settings.DATA_DIR / "demo-logins.txt").write_text(text + "\n")
+        self.stdout.write(text)

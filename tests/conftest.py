@@ -1,0 +1,98 @@
+"""Session fixtures: real OpenBao, Redis (REDIS_URL or an embedded Valkey) and moto_server on
+free ports, each with its own temporary folder, stopped at the end of the session.
+
+Settings are pointed at them for the whole session, so any test that talks to a backend talks
+to the real thing. Per-test isolation: `kv_prefix` (a unique OpenBao KV path), `moto.reset()`.
+"""
+
+import os
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from django.test import override_settings
+
+from console.stack.servers import Moto, OpenBao, Valkey, redis_reachable
+
+# boto3 must never find a developer's real AWS profile.
+os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"})
+os.environ.pop("AWS_PROFILE", None)
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright
+
+
+@dataclass
+class Handles:
+    openbao: OpenBao
+    moto: Moto
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory):
+    started = []
+    try:
+        redis_url = os.environ.get("REDIS_URL")
+        if not (redis_url and redis_reachable(redis_url)):
+            started.append(Valkey(tmp_path_factory.mktemp("redis")).start())
+            redis_url = started[-1].url
+        bao = OpenBao(tmp_path_factory.mktemp("openbao"), token="test-root").start()
+        moto = Moto(tmp_path_factory.mktemp("moto")).start()
+        started += [bao, moto]
+        for server in started:
+            server.wait_ready()
+        yield Handles(openbao=bao, moto=moto, redis_url=redis_url)
+    finally:
+        for server in reversed(started):
+            server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _settings_for_servers(servers, django_db_blocker):
+    from django.conf import settings
+
+    backends = {
+        **settings.SECRET_BACKENDS,
+        "vault": {**settings.SECRET_BACKENDS["vault"], "url": servers.openbao.url, "token": servers.openbao.token},
+        "aws": {**settings.SECRET_BACKENDS["aws"], "endpoint_url": servers.moto.url, "region": "us-east-1"},
+    }
+    url = servers.redis_url
+    override = override_settings(
+        SECRET_BACKENDS=backends,
+        REDIS_URL=url,
+        CELERY_BROKER_URL=url,
+        CELERY_RESULT_BACKEND=url,
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}},
+        CHANNEL_LAYERS={
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
+            }
+        },
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],  # speed only; never in settings.py
+    )
+    override.enable()
+    from console.celery import app
+
+    app.conf.update(broker_url=url, result_backend=url)
+    from secrets_admin.backends import get_backend
+
+    get_backend("vault").bootstrap()
+    yield
+    override.disable()
+
+
+@pytest.fixture
+def openbao(servers):
+    return servers.openbao
+
+
+@pytest.fixture
+def moto(servers):
+    return servers.moto
+
+
+@pytest.fixture
+def kv_prefix():
+    """A KV path prefix no other test uses, so tests share one OpenBao safely."""
+    return f"test-{uuid.uuid4().hex[:10]}"
