@@ -4,7 +4,15 @@ Adapters wrap one SDK each (only vault.py imports hvac, only aws.py imports boto
 SDK or network failure into `BackendError`, whose `permanent` flag says whether retrying can help.
 """
 
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+KINDS = ("api_key", "password", "database", "certificate", "generic")
+ENVIRONMENTS = ("development", "staging", "production")
+# Metadata keys the console owns in KV custom_metadata / AWS tags (lowercase).
+CONSOLE_KEYS = ("owner", "purpose", "environment", "kind")
 
 
 class BackendError(Exception):
@@ -20,6 +28,42 @@ class BackendError(Exception):
         return prefix + super().__str__()
 
 
+@dataclass(frozen=True)
+class RemoteVersion:
+    version_id: str  # KV: "3"; AWS: VersionId; PKI: serial; database: lease/rotation marker
+    created_at: datetime | None
+    stages: tuple[str, ...] = ()  # AWS stages (AWSCURRENT, AWSPREVIOUS, AWSPENDING); KV: ()
+    current: bool = False
+    deprecated: bool = False  # KV deletion_time set (soft-deleted) / AWS version without stages
+    destroyed: bool = False  # KV destroyed
+    created_by: str = ""  # from KV custom_metadata "candlefish-run" / AWS tag when present
+
+
+@dataclass(frozen=True)
+class RemoteSecret:
+    backend: str  # the connection name ("vault", "aws", ...)
+    path: str  # stable id inside the backend ("secret/payments/stripe-api-key", "pki/cert/<serial>", ARN)
+    name: str  # human name (last path segment / AWS Name)
+    kind: str  # api_key | password | database | certificate | generic
+    created_at: datetime | None
+    updated_at: datetime | None
+    last_rotated: datetime | None
+    last_accessed: datetime | None = None
+    expires_at: datetime | None = None  # certificates not_after, leases
+    metadata: dict = field(default_factory=dict)  # owner, purpose, environment, kind (str -> str)
+    tags: dict = field(default_factory=dict)  # other tags / custom_metadata (str -> str)
+    versions: tuple[RemoteVersion, ...] = ()
+    rotation: dict = field(default_factory=dict)  # {"enabled": bool, "interval_days": int, "ttl": ..., ...}
+    details: dict = field(default_factory=dict)  # backend-specific facts, JSON-safe, never a value
+
+
+@dataclass(frozen=True)
+class ListingProblem:
+    backend: str
+    path: str
+    error: "BackendError"
+
+
 class SecretBackend:
     """Base class: one instance per named connection in settings.SECRET_BACKENDS."""
 
@@ -31,6 +75,24 @@ class SecretBackend:
 
     def ping(self) -> None:
         """Return if the backend answers and our credentials work; raise BackendError otherwise."""
+        raise NotImplementedError
+
+    def iter_secrets(self) -> Iterator[RemoteSecret | ListingProblem]:
+        """Walk everything. A failure on one item yields a ListingProblem and the walk goes on;
+        a failure that stops the whole walk (down, sealed, denied on the root) raises BackendError."""
+        raise NotImplementedError
+
+    def describe(self, path: str) -> RemoteSecret:
+        """One secret; BackendError(permanent=True) if it does not exist."""
+        raise NotImplementedError
+
+    def write_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        """Merge console-owned metadata into the backend (KV custom_metadata / AWS tags)."""
+        raise NotImplementedError
+
+    def create_secret(self, path: str, *, kind: str, metadata: dict[str, str]) -> RemoteSecret:
+        """Create a secret holding a freshly generated value that is never returned, logged or
+        stored; BackendError(permanent=True) if the path already exists."""
         raise NotImplementedError
 
 
@@ -49,4 +111,6 @@ def translated(backend: str, doing: str, classify):
         permanent = classify(exc)
         if permanent is None:
             raise
-        raise BackendError(f"{doing}: {type(exc).__name__}: {exc}", permanent=permanent, backend=backend) from exc
+        raise BackendError(
+            f"{doing}: {type(exc).__name__}: {exc}", permanent=permanent, backend=backend
+        ) from exc
