@@ -35,7 +35,9 @@ class AwsBackend(SecretBackend):
                 region_name=self.config.get("region"),
                 endpoint_url=self.config.get("endpoint_url"),
                 config=botocore.config.Config(
-                    connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 2, "mode": "standard"}
+                    connect_timeout=timeout,
+                    read_timeout=timeout,
+                    retries={"max_attempts": 2, "mode": "standard"},
                 ),
             )
             self._local.client = client

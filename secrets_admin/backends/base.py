@@ -77,6 +77,10 @@ class SecretBackend:
         """Return if the backend answers and our credentials work; raise BackendError otherwise."""
         raise NotImplementedError
 
+    def writable_metadata(self, path: str) -> bool:
+        """Whether write_metadata can work for this path (KV and AWS yes; PKI, database no)."""
+        return False
+
     def iter_secrets(self) -> Iterator[RemoteSecret | ListingProblem]:
         """Walk everything. A failure on one item yields a ListingProblem and the walk goes on;
         a failure that stops the whole walk (down, sealed, denied on the root) raises BackendError."""
@@ -97,11 +101,12 @@ class SecretBackend:
 
 
 @contextmanager
-def translated(backend: str, doing: str, classify):
+def translated(backend: str, doing: str, classify, explain=None):
     """Re-raise SDK exceptions as BackendError.
 
     `classify(exc)` returns True (permanent), False (retry may help) or None (not an SDK error:
-    let it propagate unchanged).
+    let it propagate unchanged). `explain(exc)` optionally names the cause in words a person can
+    act on ("sealed", "unreachable", "permission denied", "not found"); it leads the message.
     """
     try:
         yield
@@ -111,6 +116,9 @@ def translated(backend: str, doing: str, classify):
         permanent = classify(exc)
         if permanent is None:
             raise
-        raise BackendError(
-            f"{doing}: {type(exc).__name__}: {exc}", permanent=permanent, backend=backend
-        ) from exc
+        reason = explain(exc) if explain else ""
+        detail = " ".join(str(exc).split()).removeprefix("None, ")  # one line; hvac says "None" for no text
+        message = (
+            f"{doing}: {reason + ' (' if reason else ''}{type(exc).__name__}: {detail}{')' if reason else ''}"
+        )
+        raise BackendError(message, permanent=permanent, backend=backend) from exc

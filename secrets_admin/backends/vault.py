@@ -1,13 +1,31 @@
-"""OpenBao / HashiCorp Vault adapter (hvac). The only module that imports hvac."""
+"""OpenBao / HashiCorp Vault adapter (hvac). The only module that imports hvac.
 
+Inventory reads only metadata: KV v2 `metadata/` endpoints, PKI certificates (`pki/cert/<serial>`,
+never a key), database connection/role definitions and lease counts. Paths the adapter hands out:
+`<kv>/<key>`, `<pki>/cert/<serial>`, `<db>/config/<name>`, `<db>/roles/<name>`,
+`<db>/static-roles/<name>`.
+
+Config keys beyond the connection: `kv_mount`, `pki_mount`, `database_mount`; `kv_prefix` (walk
+only this folder of the KV mount); `engines` (which of kv, pki, database to walk; default all).
+"""
+
+import logging
 import threading
 from pathlib import Path
+from urllib.parse import quote
 
 import hvac
 import hvac.exceptions
 import requests
 
-from secrets_admin.backends.base import BackendError, SecretBackend, translated
+from secrets_admin.backends import metadata as md
+from secrets_admin.backends import passwords
+from secrets_admin.backends import vault_records as records
+from secrets_admin.backends.base import BackendError, ListingProblem, RemoteSecret, SecretBackend, translated
+
+log = logging.getLogger(__name__)
+ENGINES = ("kv", "pki", "database")
+VALUE_KEY = "value"  # create_secret stores {"value": <generated>} in the KV data
 
 POLICY_DIR = Path(__file__).parent / "policies"
 CONSOLE_POLICY = "candlefish-console"
@@ -40,7 +58,232 @@ class VaultBackend(SecretBackend):
         return client
 
     def errors(self, doing: str):
-        return translated(self.name, doing, _classify)
+        return translated(self.name, doing, _classify, _explain)
+
+    # --- low-level calls -------------------------------------------------------------------
+    def _call(self, method: str, path: str, doing: str, **kwargs):
+        """One API call; an AppRole token that expired is renewed by logging in once more."""
+        url = "/v1/" + quote(path.strip("/"), safe="/:@-._~")
+        with self.errors(doing):
+            try:
+                return self.client.adapter.request(method, url, **kwargs)
+            except hvac.exceptions.Forbidden:
+                if self.config.get("token"):
+                    raise
+                self._local.client = None  # AppRole token may have expired: log in again, once
+                return self.client.adapter.request(method, url, **kwargs)
+
+    def _data(self, path: str, doing: str) -> dict:
+        response = self._call("GET", path, doing)
+        if not isinstance(response, dict) or response.get("data") is None:
+            raise BackendError(f"{doing}: not found", permanent=True, backend=self.name)
+        return response["data"]
+
+    def _list(self, path: str, doing: str) -> list[str]:
+        """LIST keys; an empty folder (404) is []; a mount that does not exist is an error."""
+        try:
+            response = self._call("LIST", path, doing)
+        except BackendError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, hvac.exceptions.InvalidPath) and "no handler for route" not in str(cause):
+                return []
+            raise
+        return list((response or {}).get("data", {}).get("keys") or [])
+
+    @property
+    def mounts(self) -> dict[str, str]:
+        return {
+            "kv": self.config.get("kv_mount") or "secret",
+            "pki": self.config.get("pki_mount") or "pki",
+            "database": self.config.get("database_mount") or "database",
+        }
+
+    def engines(self) -> tuple[str, ...]:
+        wanted = self.config.get("engines") or ENGINES
+        if isinstance(wanted, str):
+            wanted = [part.strip() for part in wanted.split(",")]
+        return tuple(engine for engine in ENGINES if engine in wanted)
+
+    def _split(self, path: str) -> tuple[str, str]:
+        """ "secret/a/b" -> ("kv", "a/b"); BackendError(permanent) for a path we do not manage."""
+        mount, _, rest = (path or "").strip("/").partition("/")
+        for engine, name in self.mounts.items():
+            if mount == name and rest:
+                return engine, rest
+        raise BackendError(f"{path!r} is not a path in this backend", permanent=True, backend=self.name)
+
+    # --- the adapter contract --------------------------------------------------------------
+    def iter_secrets(self):
+        """KV (recursively), then PKI certificates, then database objects. A failing folder or
+        item yields a ListingProblem (a folder's path ends in "/": nothing under it was seen);
+        failing at an engine's root raises BackendError."""
+        engines = self.engines()
+        if "kv" in engines:
+            yield from self._walk_kv()
+        if "pki" in engines:
+            yield from self._walk_pki()
+        if "database" in engines:
+            yield from self._walk_database()
+
+    def describe(self, path: str) -> RemoteSecret:
+        engine, rest = self._split(path)
+        if engine == "kv":
+            return self._kv(rest)
+        if engine == "pki" and rest.startswith("cert/") and rest.count("/") == 1:
+            return self._certificate(rest.split("/", 1)[1])
+        if engine == "database":
+            kind, _, name = rest.partition("/")
+            if name and "/" not in name and kind in ("config", "roles", "static-roles"):
+                return self._database_object(kind, name)
+        raise BackendError(
+            f"{path!r} is not a secret this backend can describe", permanent=True, backend=self.name
+        )
+
+    def writable_metadata(self, path: str) -> bool:
+        try:
+            return self._split(path)[0] == "kv"
+        except BackendError:
+            return False
+
+    def write_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        """Merge into the key's custom_metadata (JSON merge patch: other keys stay; an empty
+        value removes the key). Only KV keys carry metadata; PKI/database are read-only."""
+        engine, rest = self._split(path)
+        if engine != "kv":
+            raise BackendError(
+                f"{path}: {engine} objects are read-only here", permanent=True, backend=self.name
+            )
+        md.check_update(self.name, metadata, max_key=128, max_value=512)
+        patch = {key: (value or None) for key, value in metadata.items()}
+        self._call(
+            "PATCH",
+            f"{self.mounts['kv']}/metadata/{rest}",
+            f"write metadata of {path}",
+            json={"custom_metadata": patch},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+
+    def create_secret(self, path: str, *, kind: str, metadata: dict[str, str]) -> RemoteSecret:
+        """Write a generated value as version 1 (check-and-set 0: refused if the key exists),
+        then its custom_metadata. The value is never returned, logged or kept."""
+        engine, rest = self._split(path)
+        if engine != "kv" or rest.endswith("/"):
+            raise BackendError(f"{path}: new secrets can only be KV keys", permanent=True, backend=self.name)
+        wanted = {**metadata, "kind": kind}
+        md.check_update(self.name, wanted, max_key=128, max_value=512)
+        if self._kv_exists(rest):
+            raise BackendError(
+                f"{path} already exists; refusing to overwrite it", permanent=True, backend=self.name
+            )
+        self._write_new_value(path, rest, kind)
+        try:
+            self.write_metadata(path, {k: v for k, v in wanted.items() if v})
+        except BackendError as exc:
+            raise BackendError(
+                f"{path} was created but its metadata was not written ({exc}); write the metadata again",
+                permanent=False,
+                backend=self.name,
+            ) from None
+        log.info("created %s in %s (kind %s)", path, self.name, kind)
+        return self.describe(path)
+
+    def _write_new_value(self, path: str, rest: str, kind: str) -> None:
+        value = passwords.generate(kind, backend=self.name)
+        body = {"options": {"cas": 0}, "data": {VALUE_KEY: value}}
+        try:
+            self._call("POST", f"{self.mounts['kv']}/data/{rest}", f"create {path}", json=body)
+        except BackendError as exc:
+            message = str(exc).replace(value, "[value]")  # an error must never carry the value
+            if "check-and-set" in message:
+                message = f"{path} already exists; refusing to overwrite it"
+            raise BackendError(
+                message.removeprefix(f"{self.name}: "), permanent=exc.permanent, backend=self.name
+            ) from None
+        finally:
+            del value, body
+
+    # --- KV v2 -----------------------------------------------------------------------------
+    def _kv(self, key: str) -> RemoteSecret:
+        kv = self.mounts["kv"]
+        data = self._data(f"{kv}/metadata/{key}", f"read metadata of {kv}/{key}")
+        return records.kv_secret(self.name, f"{kv}/{key}", data)
+
+    def _kv_exists(self, key: str) -> bool:
+        try:
+            self._kv(key)
+        except BackendError as exc:
+            if isinstance(exc.__cause__, hvac.exceptions.InvalidPath) or "not found" in str(exc):
+                return False
+            raise
+        return True
+
+    def _walk_kv(self):
+        kv = self.mounts["kv"]
+        root = (self.config.get("kv_prefix") or "").strip("/")
+        root = f"{root}/" if root else ""
+        pending = [root]
+        while pending:
+            folder = pending.pop()
+            try:
+                keys = self._list(f"{kv}/metadata/{folder}", f"list {kv}/{folder}")
+            except BackendError as exc:
+                if folder == root:
+                    raise
+                yield ListingProblem(self.name, f"{kv}/{folder}", exc)
+                continue
+            folders = []
+            for key in sorted(keys):
+                if key.endswith("/"):
+                    folders.append(folder + key)
+                    continue
+                yield self._item(f"{kv}/{folder}{key}", self._kv, folder + key)
+            pending.extend(reversed(folders))  # depth-first, alphabetical
+
+    def _item(self, path: str, read, *args):
+        try:
+            return read(*args)
+        except BackendError as exc:
+            return ListingProblem(self.name, path, exc)
+        except (ValueError, KeyError, TypeError) as exc:  # a response we could not parse
+            problem = BackendError(f"unreadable answer for {path}: {exc}", permanent=True, backend=self.name)
+            return ListingProblem(self.name, path, problem)
+
+    # --- PKI -------------------------------------------------------------------------------
+    def _certificate(self, serial: str) -> RemoteSecret:
+        pki = self.mounts["pki"]
+        data = self._data(f"{pki}/cert/{serial}", f"read certificate {serial}")
+        return records.pki_secret(self.name, f"{pki}/cert/{serial}", serial, data)
+
+    def _walk_pki(self):
+        pki = self.mounts["pki"]
+        for serial in sorted(self._list(f"{pki}/certs", f"list {pki}/certs")):
+            yield self._item(f"{pki}/cert/{serial}", self._certificate, serial)
+
+    # --- database engine -------------------------------------------------------------------
+    def _database_object(self, kind: str, name: str) -> RemoteSecret:
+        db = self.mounts["database"]
+        path = f"{db}/{kind}/{name}"
+        data = self._data(path, f"read {path}")
+        if kind == "config":
+            return records.db_connection(self.name, path, name, data)
+        if kind == "static-roles":
+            return records.db_static_role(self.name, path, name, data)
+        leases, problems = self._lease_count(name)
+        return records.db_role(self.name, path, name, data, leases, problems)
+
+    def _lease_count(self, role: str) -> tuple[int | None, list[str]]:
+        """Outstanding leases of a dynamic role (needs sudo on sys/leases/lookup)."""
+        prefix = f"sys/leases/lookup/{self.mounts['database']}/creds/{role}/"
+        try:
+            return len(self._list(prefix, f"count leases of {role}")), []
+        except BackendError as exc:
+            return None, [f"leases not counted: {exc}"]
+
+    def _walk_database(self):
+        db = self.mounts["database"]
+        for kind in ("config", "roles", "static-roles"):
+            for name in sorted(self._list(f"{db}/{kind}", f"list {db}/{kind}")):
+                yield self._item(f"{db}/{kind}/{name}", self._database_object, kind, name)
 
     def ping(self) -> None:
         with self.errors("health check"):
@@ -65,12 +308,15 @@ class VaultBackend(SecretBackend):
             if not self._pki_has_issuer(pki):
                 self.client.sys.tune_mount_configuration(path=pki, max_lease_ttl="87600h")
                 self.client.secrets.pki.generate_root(
-                    type="internal", common_name="Candlefish Demo Root CA", extra_params={"ttl": "87600h"},
+                    type="internal",
+                    common_name="Candlefish Demo Root CA",
+                    extra_params={"ttl": "87600h"},
                     mount_point=pki,
                 )
                 changes.append(f"generated a root CA in {pki}/")
             self.client.secrets.pki.create_or_update_role(
-                "candlefish", {"allow_any_name": True, "max_ttl": "8760h", "key_type": "ec", "key_bits": 256},
+                "candlefish",
+                {"allow_any_name": True, "max_ttl": "8760h", "key_type": "ec", "key_bits": 256},
                 mount_point=pki,
             )
             policy = (POLICY_DIR / f"{CONSOLE_POLICY}.hcl").read_text()
@@ -97,3 +343,20 @@ def _classify(exc):
     if isinstance(exc, hvac.exceptions.VaultError | requests.RequestException | OSError):
         return False
     return None
+
+
+def _explain(exc) -> str:
+    """The cause in words: sealed, unreachable and denied must read differently."""
+    if "sealed" in str(exc).lower():
+        return "OpenBao/Vault is sealed"
+    checks = (
+        (hvac.exceptions.VaultDown, "OpenBao/Vault is unavailable (sealed, standby or maintenance)"),
+        (hvac.exceptions.Forbidden, "permission denied (token policy or expired token)"),
+        (hvac.exceptions.InvalidPath, "not found"),
+        (hvac.exceptions.InvalidRequest, "request rejected"),
+        (hvac.exceptions.RateLimitExceeded, "rate limited"),
+        (hvac.exceptions.InternalServerError, "server error"),
+        (requests.Timeout, "timed out"),
+        (requests.ConnectionError, "unreachable"),
+    )
+    return next((text for kind, text in checks if isinstance(exc, kind)), "")

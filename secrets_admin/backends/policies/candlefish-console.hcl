@@ -1,7 +1,7 @@
 # What the console's own token may do in OpenBao/Vault.
 # Inventory reads metadata only; rotation writes new versions; break-glass mints child tokens
 # under per-grant policies (candlefish-grant-*), which it also writes and deletes.
-path "secret/metadata/*"          { capabilities = ["read", "list", "update", "delete"] }
+path "secret/metadata/*"          { capabilities = ["read", "list", "update", "patch", "delete"] }
 path "secret/data/*"              { capabilities = ["create", "update"] }
 path "secret/destroy/*"           { capabilities = ["update"] }
 path "pki/certs"                  { capabilities = ["list"] }
