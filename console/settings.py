@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "console",
     "secrets_admin",
+    "secrets_admin.audit",
     "breakglass",
 ]
 
@@ -141,6 +142,9 @@ CELERY_TASK_DEFAULT_QUEUE = "console"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.heartbeat", "schedule": 60.0},
+    # Audit chain: incremental check hourly, full check daily (a break is logged CRITICAL + alerted).
+    "audit-verify": {"task": "audit.verify", "schedule": 3600.0},
+    "audit-verify-full": {"task": "audit.verify", "schedule": 86400.0, "kwargs": {"full": True}},
 }
 
 # --- Secret backends --------------------------------------------------------------------------

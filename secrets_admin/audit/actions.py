@@ -1,0 +1,52 @@
+"""Registry of audit action names.
+
+Every app registers the names it writes in its own `actions.py`, called from its
+`AppConfig.ready()`. `services.record()` refuses names that are not registered, so a typo fails
+the first test that exercises it instead of silently creating a new kind of entry.
+"""
+
+import re
+
+# Namespaced, lower case, dot separated, at least two parts: `auth.login.failed`.
+NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+MAX_LENGTH = 100
+
+_registry: dict[str, str] = {}
+
+
+def register(name: str, description: str) -> str:
+    """Register `name` with a one-line human description; returns the name.
+
+    Registering the same name again with the same description is a no-op (imports may repeat);
+    a different description raises ValueError, since two apps would then disagree on its meaning.
+    """
+    if not isinstance(name, str) or not NAME.match(name) or len(name) > MAX_LENGTH:
+        raise ValueError(f"audit action {name!r} must look like 'area.object.verb' (lower case, dots)")
+    if not description or not isinstance(description, str):
+        raise ValueError(f"audit action {name!r} needs a description")
+    known = _registry.get(name)
+    if known is not None and known != description:
+        raise ValueError(f"audit action {name!r} is already registered as {known!r}")
+    _registry[name] = description
+    return name
+
+
+def is_registered(name: str) -> bool:
+    return name in _registry
+
+
+def describe(name: str) -> str:
+    """The description of a registered action; the name itself when it is unknown (old entries)."""
+    return _registry.get(name, name)
+
+
+def registered() -> dict[str, str]:
+    """A copy of every registered name and its description, sorted by name."""
+    return dict(sorted(_registry.items()))
+
+
+EXPORTED = "audit.exported"
+
+
+def register_own():
+    register(EXPORTED, "Someone exported audit entries (the filter used is in the data)")

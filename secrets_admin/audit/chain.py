@@ -1,0 +1,135 @@
+"""The hash chain: canonical form of an entry, its hash, and verification of a row stream.
+
+hash = sha256(canonical JSON of the entry including prev_hash), where canonical JSON has sorted
+keys, separators "," and ":", UTF-8 without escaping, and times as UTC ISO 8601 with
+microseconds and a "Z". The first entry's prev_hash is GENESIS (64 zeros).
+
+The actor's user id is deliberately not hashed: Django sets it to NULL when the user is deleted,
+and that must not break the chain. The copied `actor_name` is hashed.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+GENESIS = "0" * 64
+
+# Column order of the rows `verify_rows` expects (also the values_list order the service uses).
+FIELDS = (
+    "sequence",
+    "created_at",
+    "actor_name",
+    "action",
+    "target_type",
+    "target_id",
+    "target_repr",
+    "request_id",
+    "ip",
+    "data",
+    "prev_hash",
+    "hash",
+)
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def format_time(moment: datetime) -> str:
+    """UTC, always with microseconds: 2026-11-28T14:51:05.000000Z."""
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def entry_hash(
+    sequence,
+    created_at,
+    actor_name,
+    action,
+    target_type,
+    target_id,
+    target_repr,
+    request_id,
+    ip,
+    data,
+    prev_hash,  # noqa: E501
+) -> str:
+    """The hex sha256 of the canonical JSON of one entry."""
+    document = {
+        "sequence": sequence,
+        "created_at": format_time(created_at),
+        "actor_name": actor_name,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_repr": target_repr,
+        "request_id": request_id,
+        "ip": ip,
+        "data": data,
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(_ENCODER.encode(document).encode()).hexdigest()
+
+
+def normalise_data(data) -> dict:
+    """The JSON round trip of `data`, exactly as the database will give it back.
+
+    Raises ValueError for anything that is not a JSON object of JSON-safe values (NaN, sets,
+    objects, NUL characters which PostgreSQL refuses).
+    """
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError("audit data must be a dict of JSON-safe values")
+    try:
+        text = _ENCODER.encode(data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"audit data must be JSON-safe: {exc}") from None
+    if "\\u0000" in text:
+        raise ValueError("audit data must not contain NUL characters")
+    return json.loads(text)
+
+
+@dataclass
+class Outcome:
+    """What a verification saw. `ok` is False at the first break; `broken_at` names its sequence."""
+
+    ok: bool = True
+    entries: int = 0
+    first: int | None = None  # first sequence checked
+    last: int = 0  # last sequence that verified
+    last_hash: str = GENESIS
+    broken_at: int | None = None
+    expected: str = ""
+    found: str = ""
+    problem: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def fail(self, sequence: int, problem: str, expected: str = "", found: str = "") -> "Outcome":
+        self.ok = False
+        self.broken_at, self.problem, self.expected, self.found = sequence, problem, expected, found
+        return self
+
+
+def verify_rows(rows: Iterable[tuple], *, after: int = 0, prev_hash: str = GENESIS) -> Outcome:
+    """Check rows (FIELDS order, ascending sequence) that should follow entry `after` whose hash
+    is `prev_hash`. Stops at the first break: a gap, a broken link or a hash mismatch."""
+    outcome = Outcome(last=after, last_hash=prev_hash)
+    expected_sequence = after + 1
+    for seq, created, actor, action, ttype, tid, trepr, rid, ip, data, prev, stored in rows:
+        if outcome.first is None:
+            outcome.first = seq
+        if seq != expected_sequence:
+            return outcome.fail(expected_sequence, f"entry #{expected_sequence} is missing (next is #{seq})")
+        if prev != prev_hash:
+            return outcome.fail(seq, f"entry #{seq} does not link to #{seq - 1}", prev_hash, prev)
+        computed = entry_hash(seq, created, actor, action, ttype, tid, trepr, rid, ip, data, prev)
+        if computed != stored:
+            problem = f"entry #{seq} was altered: its content does not match its hash"
+            return outcome.fail(seq, problem, computed, stored)
+        prev_hash = stored
+        outcome.entries += 1
+        outcome.last, outcome.last_hash = seq, stored
+        expected_sequence += 1
+    return outcome

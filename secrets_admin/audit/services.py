@@ -1,0 +1,215 @@
+"""Audit services: `record()` appends an entry to the chain; `verify()` checks the chain.
+
+Call `record()` inside the transaction of the change it describes, preferably as its last
+statement: it takes the chain lock, which is held until that transaction ends.
+"""
+
+import ipaddress
+import logging
+import time
+
+from django.db import connections, router
+from django.utils import timezone
+
+from console.middleware import current_request_id
+from secrets_admin.audit import actions, chain
+from secrets_admin.audit.models import AuditCheckpoint, AuditEntry
+
+log = logging.getLogger(__name__)
+
+# Key of the PostgreSQL transaction-level advisory lock that serialises writers of the chain
+# ("CFAU" as a 32-bit number). SQLite needs none: the console opens every transaction with
+# BEGIN IMMEDIATE (settings: transaction_mode), which already admits one writer at a time.
+CHAIN_LOCK_KEY = 0x43464155
+SYSTEM = "system"
+FORBIDDEN_DATA_KEYS = frozenset({"password", "secret_value", "client_token", "otp_code", "secret_id"})
+
+
+class NotInTransaction(RuntimeError):
+    """record() was called outside transaction.atomic(): the entry could outlive a failed change."""
+
+
+def _actor(actor):
+    """(user or None, copied name) for a User, AnonymousUser, None (system) or a string."""
+    if actor is None:
+        return None, SYSTEM
+    if isinstance(actor, str):
+        if not actor.strip():
+            raise ValueError("a string actor must name the system actor, e.g. 'celery:sync'")
+        return None, actor.strip()[:150]
+    if not getattr(actor, "is_authenticated", False):
+        return None, "anonymous"
+    return actor, actor.get_username()[:150]
+
+
+def _target(target):
+    if target is None:
+        return "", "", ""
+    meta = getattr(target, "_meta", None)
+    if meta is None or target.pk is None:
+        raise TypeError("audit target must be a saved model instance or None")
+    return meta.label_lower, str(target.pk)[:64], str(target)[:200]
+
+
+def _client_ip(request) -> str:
+    raw = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    try:
+        return str(ipaddress.ip_address(raw.strip()))
+    except ValueError:
+        return ""
+
+
+def _request_id(request) -> str:
+    value = getattr(request, "id", None) if request is not None else None
+    value = value or current_request_id()
+    return "" if value == "-" else str(value)[:64]
+
+
+def _lock_chain(connection):
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+    elif connection.vendor != "sqlite":
+        raise NotImplementedError(f"the audit chain lock is not implemented for {connection.vendor}")
+
+
+def record(action: str, *, actor, target=None, data: dict | None = None, request=None) -> AuditEntry:
+    """Append one entry to the ledger and return it.
+
+    Must run inside the caller's transaction.atomic() (raises NotInTransaction otherwise), so
+    the entry commits or rolls back with the change it describes. Raises ValueError for an
+    unregistered action or data that is not a JSON-safe dict (or carries a key such as
+    "password" that may only hold a secret), TypeError for a target that is not a saved model.
+    """
+    if not actions.is_registered(action):
+        raise ValueError(f"audit action {action!r} is not registered (secrets_admin/audit/actions.py)")
+    alias = router.db_for_write(AuditEntry)
+    connection = connections[alias]
+    if not connection.in_atomic_block:
+        raise NotInTransaction("audit.record() must be called inside the change's transaction.atomic()")
+    user, actor_name = _actor(actor)
+    target_type, target_id, target_repr = _target(target)
+    payload = chain.normalise_data(data)
+    leaked = FORBIDDEN_DATA_KEYS.intersection(payload)
+    if leaked:
+        raise ValueError(f"audit data must never hold secret values (key {sorted(leaked)[0]!r})")
+
+    _lock_chain(connection)
+    head = AuditEntry.objects.using(alias).order_by("-sequence").values_list("sequence", "hash").first()
+    sequence, prev_hash = (head[0] + 1, head[1]) if head else (1, chain.GENESIS)
+    entry = AuditEntry(
+        sequence=sequence,
+        created_at=timezone.now(),  # taken under the lock, so time never runs backwards along the chain
+        actor=user,
+        actor_name=actor_name,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_repr=target_repr,
+        request_id=_request_id(request),
+        ip=_client_ip(request),
+        data=payload,
+        prev_hash=prev_hash,
+    )
+    entry.hash = chain.entry_hash(*(getattr(entry, name) for name in chain.FIELDS[:-1]))
+    entry._sealed = True
+    entry.save(using=alias)
+    return entry
+
+
+# --- verification ------------------------------------------------------------------------------
+
+CHUNK = 5000
+
+
+def _rows(alias, after: int):
+    return (
+        AuditEntry.objects.using(alias)
+        .filter(sequence__gt=after)
+        .order_by("sequence")
+        .values_list(*chain.FIELDS)
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+def last_checkpoint(alias="default") -> AuditCheckpoint | None:
+    """The newest verification that found the chain intact (where incremental runs start)."""
+    return AuditCheckpoint.objects.using(alias).filter(ok=True).order_by("-created_at", "-id").first()
+
+
+def chain_status(alias="default") -> AuditCheckpoint | None:
+    """The newest verification of any outcome: what the audit page's badge shows."""
+    return AuditCheckpoint.objects.using(alias).order_by("-created_at", "-id").first()
+
+
+def _check_start(alias, checkpoint) -> chain.Outcome | None:
+    """An incremental run trusts the checkpoint only if its entry is still there, unchanged."""
+    if checkpoint.sequence == 0:
+        return None
+    entries = AuditEntry.objects.using(alias)
+    row = entries.filter(sequence=checkpoint.sequence).values_list(*chain.FIELDS).first()
+    if row is None:
+        head = entries.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+        problem = f"entries from #{head + 1} are gone (the last checkpoint had #{checkpoint.sequence})"
+        return chain.Outcome().fail(head + 1, problem)
+    before = chain.verify_rows([row], after=checkpoint.sequence - 1, prev_hash=row[10])
+    if not before.ok:
+        return before
+    if row[11] != checkpoint.hash:
+        return chain.Outcome().fail(
+            checkpoint.sequence,
+            f"entry #{checkpoint.sequence} differs from the last checkpoint",
+            checkpoint.hash,
+            row[11],
+        )
+    return None
+
+
+def verify(*, full: bool = False, alias: str = "default", save: bool = True) -> chain.Outcome:
+    """Verify the chain from the start (`full`) or from the last good checkpoint, and store the
+    outcome as a new AuditCheckpoint (unless `save` is False). A break is logged at CRITICAL
+    and handed to `raise_chain_alert()`. Returns the outcome; never raises for a broken chain."""
+    started = time.monotonic()
+    checkpoint = None if full else last_checkpoint(alias)
+    after, prev_hash = (checkpoint.sequence, checkpoint.hash) if checkpoint else (0, chain.GENESIS)
+    outcome = _check_start(alias, checkpoint) if checkpoint else None
+    if outcome is None:
+        outcome = chain.verify_rows(_rows(alias, after), after=after, prev_hash=prev_hash)
+    seconds = round(time.monotonic() - started, 3)
+    outcome.extra = {"full": checkpoint is None, "from": after + 1, "seconds": seconds}
+    if save:
+        _save_checkpoint(alias, outcome, full=checkpoint is None, after=after)
+    if not outcome.ok:
+        log.critical(
+            "audit chain broken at #%s: %s (expected %s, found %s)",
+            outcome.broken_at,
+            outcome.problem,
+            outcome.expected or "-",
+            outcome.found or "-",
+        )
+        raise_chain_alert(outcome)
+    return outcome
+
+
+def _save_checkpoint(alias, outcome: chain.Outcome, *, full: bool, after: int):
+    AuditCheckpoint.objects.using(alias).create(
+        full=full,
+        ok=outcome.ok,
+        sequence=outcome.last,
+        hash=outcome.last_hash,
+        checked_from=after + 1,
+        entries=outcome.entries,
+        duration_ms=int(outcome.extra["seconds"] * 1000),
+        broken_at=outcome.broken_at,
+        problem=outcome.problem,
+    )
+
+
+def raise_chain_alert(outcome: chain.Outcome) -> None:
+    """Hook for the alerting issue: send a CRITICAL alert that the audit chain is broken.
+
+    Called once per verification that finds a break, after the CRITICAL log line, with the
+    outcome (`broken_at`, `problem`, `expected`, `found`). It must not append to the audit
+    ledger (a broken chain cannot vouch for a new entry) and must not raise. Until alerting
+    exists the log line is the alert.
+    """
