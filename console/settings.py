@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "console",
     "secrets_admin",
     "secrets_admin.audit",
+    "secrets_admin.accounts",
     "breakglass",
 ]
 
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "secrets_admin.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -96,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "console.context_processors.console",
+                "secrets_admin.accounts.context_processors.access",
             ],
         },
     },
@@ -202,6 +205,14 @@ AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+ACCOUNT_ADAPTER = "secrets_admin.accounts.adapters.AccountAdapter"
+# axes is the password brute-force control (per username+IP); allauth's own login_failed limit
+# would double-count in the shared cache, so it is off.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+AXES_USERNAME_CALLABLE = "secrets_admin.accounts.adapters.axes_username"
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Candlefish] "
+OTP_THROTTLE_FACTOR = envint("OTP_THROTTLE_FACTOR", 1, minimum=0)  # wait 1, 2, 4, ... s after wrong codes
 OTP_TOTP_ISSUER = "Candlefish"
 
 AUTH_PASSWORD_VALIDATORS = [

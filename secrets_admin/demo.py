@@ -35,3 +35,36 @@ def seed_users() -> list[tuple[str, str]]:
         user.groups.add(Group.objects.get(name=group))
         made.append((username, group))
     return made
+
+
+def demo_totp_key(username: str) -> bytes:
+    """A fixed 20-byte TOTP seed per demo user (derived from the name), so re-seeding keeps the
+    entry people already added to their authenticator app. Public on purpose: demo only."""
+    import hashlib
+    import hmac
+
+    return hmac.new(b"candlefish-demo-totp", username.encode(), hashlib.sha1).digest()
+
+
+@transaction.atomic
+def seed_authenticators() -> list[tuple[str, str, str]]:
+    """Give every demo user a confirmed authenticator with its known key (idempotent).
+
+    Returns [(username, base32 key, otpauth URI)].
+    """
+    from secrets_admin.accounts.models import AuthenticatorDevice
+    from secrets_admin.audit.services import record
+
+    made = []
+    for username, _full_name, _group in DEMO_USERS:
+        user = User.objects.get(username=username)
+        key = demo_totp_key(username)
+        device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+        if device is None:
+            device = AuthenticatorDevice(user=user, name="Demo authenticator", confirmed=True)
+        if device.pk is None or device.bin_key != key:
+            device.set_key(key)
+            device.save()
+            record("mfa.device.added", actor="seed_demo", target=device, data={"name": device.name})
+        made.append((username, device.base32_key, device.config_url))
+    return made

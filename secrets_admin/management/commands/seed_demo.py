@@ -9,10 +9,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if settings.CONSOLE_ENV != "development":
-            raise CommandError("seed_demo writes public demo passwords; it runs only with CONSOLE_ENV=development.")
+            raise CommandError(
+                "seed_demo writes public demo passwords; it runs only with CONSOLE_ENV=development."
+            )
         users = demo.seed_users()
         lines = ["Demo logins (password for all: %s):" % demo.DEMO_PASSWORD]
         lines += [f"  {username:<8} {group}" for username, group in users]
+        hint = "python -c \"import pyotp; print(pyotp.TOTP('KEY').now())\""
+        lines += ["", f"TOTP keys (add to an authenticator app, or: {hint}):"]
+        lines += [f"  {username:<8} {key}  {uri}" for username, key, uri in demo.seed_authenticators()]
         text = "\n".join(lines)
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         (settings.DATA_DIR / "demo-logins.txt").write_text(text + "\n")

@@ -1,0 +1,23 @@
+"""Audit action names written by the accounts app (registered from AccountsConfig.ready)."""
+
+from secrets_admin.audit.actions import register
+
+ACTIONS = {
+    "auth.login.succeeded": "Password accepted for a user (a second step may follow)",
+    "auth.login.failed": "Wrong username or password",
+    "auth.lockout": "Too many failed logins: the username/IP pair is locked out",
+    "auth.logout": "A user logged out",
+    "auth.password.changed": "A user changed their password",
+    "auth.password.reset": "A user reset their password through the emailed link",
+    "mfa.login.verified": "A one-time code completed a login",
+    "mfa.code.failed": "A one-time code was refused (wrong, reused, throttled or missing device)",
+    "mfa.stepup.verified": "A one-time code authorised a sensitive action (purpose in data)",
+    "mfa.device.added": "A user confirmed a new authenticator app",
+    "mfa.recovery_codes.generated": "A user generated a new set of recovery codes",
+    "group.member.added": "A security-team member added a user to a group",
+    "group.member.removed": "A security-team member removed a user from a group",
+    "group.member.refused": "A group membership change was refused (bad or tampered input)",
+}
+
+for _name, _description in ACTIONS.items():
+    register(_name, _description)

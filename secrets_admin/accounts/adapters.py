@@ -1,0 +1,44 @@
+"""allauth integration: closed sign-up, and a login stage that asks for a one-time code.
+
+The password step is allauth's; when the user has a confirmed django-otp device, the
+`SecondFactorStage` holds the login (the user is NOT logged in yet) and sends the browser to
+`accounts:mfa_verify`. Only a valid code finishes the login, with the device recorded in the
+session so `request.user.is_verified()` is true afterwards.
+"""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.stages import LoginStage
+from allauth.core.internal.httpkit import headed_redirect_response
+from django.conf import settings
+from django_otp import user_has_device
+
+SECOND_FACTOR_STAGE = "candlefish_second_factor"
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        return bool(getattr(settings, "SIGNUP_OPEN", False))
+
+    def get_login_stages(self) -> list[str]:
+        return [*super().get_login_stages(), "secrets_admin.accounts.adapters.SecondFactorStage"]
+
+
+class SecondFactorStage(LoginStage):
+    key = SECOND_FACTOR_STAGE
+    urlname = "accounts:mfa_verify"
+
+    def handle(self):
+        user = self.login.user
+        if user is not None and user_has_device(user, confirmed=True):
+            return headed_redirect_response(self.urlname), True
+        return None, True
+
+
+def axes_username(request, credentials) -> str | None:
+    """The name axes counts failures against: the login field whether username or email."""
+    credentials = credentials or {}
+    for key in ("username", "email", "login"):
+        if credentials.get(key):
+            return str(credentials[key]).strip().lower()
+    value = request.POST.get("login") if request is not None and request.method == "POST" else None
+    return value.strip().lower() if value else None

@@ -1,0 +1,233 @@
+"""MFA pages (enroll, verify, recovery codes) and the security team's Members page."""
+
+import segno
+from allauth.account.stages import LoginStageController
+from allauth.account.utils import get_login_redirect_url
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
+from django_otp import login as otp_login
+
+from secrets_admin.accounts import members, services
+from secrets_admin.accounts.access import require_groups
+from secrets_admin.accounts.adapters import SECOND_FACTOR_STAGE
+from secrets_admin.accounts.forms import (
+    EnrollForm,
+    LoginCodeForm,
+    MembershipForm,
+    RecoveryCodesDownloadForm,
+    RegenerateRecoveryCodesForm,
+)
+from secrets_admin.accounts.models import RecoveryCodeDevice
+from secrets_admin.accounts.stepup import StepUpFailed
+from secrets_admin.roles import GROUPS, SECURITY_TEAM
+
+
+def _safe_next(request, fallback="/"):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def _form_error(form, exc: ValidationError, field=None):
+    for message in exc.messages:
+        form.add_error(field, message)
+
+
+@login_required
+def mfa_index(request):
+    recovery = RecoveryCodeDevice.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "accounts/mfa_index.html",
+        {
+            "authenticator": services.confirmed_authenticator(request.user),
+            "recovery_left": recovery.remaining() if recovery else 0,
+            "regenerate_form": RegenerateRecoveryCodesForm(),
+        },
+    )
+
+
+@never_cache
+@login_required
+def enroll(request):
+    """Show a fresh seed (QR + text) and activate it with a code from the app."""
+    if services.confirmed_authenticator(request.user):
+        messages.info(request, "Your authenticator app is already set up.")
+        return redirect("accounts:mfa")
+    device = services.pending_authenticator(request.user)
+    form = EnrollForm(request.POST or None, initial={"device_id": device.pk})
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.do_confirm_authenticator(
+                actor=request.user,
+                device_id=form.cleaned_data["device_id"],
+                code=form.cleaned_data["code"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _form_error(form, exc, "code")
+        else:
+            messages.success(request, "Your authenticator app is set up. Save your recovery codes now.")
+            return _show_recovery_codes(request, codes, next_url=_safe_next(request, ""))
+    uri = device.config_url
+    key = device.base32_key
+    return render(
+        request,
+        "accounts/enroll.html",
+        {
+            "form": form,
+            "qr_data_uri": segno.make(uri, error="m").svg_data_uri(scale=5, dark="#000", light="#fff"),
+            "key_groups": " ".join(key[i : i + 4] for i in range(0, len(key), 4)),
+            "otpauth_uri": uri,
+            "device": device,
+            "next": _safe_next(request, ""),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _show_recovery_codes(request, codes, next_url=""):
+    download = RecoveryCodesDownloadForm(initial={"codes": " ".join(codes)})
+    return render(
+        request, "accounts/recovery_codes.html", {"codes": codes, "download_form": download, "next": next_url}
+    )
+
+
+@never_cache
+def verify(request):
+    """Second login step. Two modes: finishing an allauth login held by `SecondFactorStage`,
+    or verifying an already logged-in session (a device added elsewhere, or a session from
+    before the user enrolled)."""
+    if request.user.is_authenticated:
+        stage, user = None, request.user
+        if request.user.is_verified() or not user_has_device(user, confirmed=True):
+            return redirect(_safe_next(request))
+    else:
+        stage = LoginStageController.enter(request, SECOND_FACTOR_STAGE)
+        if stage is None:
+            return redirect("account_login")
+        user = stage.login.user
+    form = LoginCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.do_verify_login(user=user, code=form.cleaned_data["code"], request=request)
+        except ValidationError as exc:
+            _form_error(form, exc, "code")
+        else:
+            if isinstance(device, RecoveryCodeDevice):
+                messages.warning(request, f"Recovery code used; {device.remaining()} left.")
+            if stage is not None:
+                request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+                return stage.exit()
+            otp_login(request, device)
+            return redirect(_safe_next(request, get_login_redirect_url(request)))
+    return render(
+        request,
+        "accounts/verify.html",
+        {"form": form, "next": _safe_next(request, "")},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@login_required
+def recovery_regenerate(request):
+    form = RegenerateRecoveryCodesForm(request.POST)
+    if form.is_valid():
+        try:
+            codes = services.do_regenerate_recovery_codes(
+                actor=request.user, otp_code=form.cleaned_data["otp_code"], request=request
+            )
+        except StepUpFailed as exc:
+            _form_error(form, exc, "otp_code")
+        else:
+            messages.success(request, "New recovery codes: the old ones no longer work.")
+            return _show_recovery_codes(request, codes)
+    recovery = RecoveryCodeDevice.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "accounts/mfa_index.html",
+        {
+            "authenticator": services.confirmed_authenticator(request.user),
+            "recovery_left": recovery.remaining() if recovery else 0,
+            "regenerate_form": form,
+        },
+        status=400,
+    )
+
+
+@require_POST
+@login_required
+def recovery_download(request):
+    """Echo the user's own *unused* recovery codes back as a text file; nothing is stored."""
+    form = RecoveryCodesDownloadForm(request.POST)
+    if not form.is_valid() or not services.unused_recovery_codes(request.user, form.cleaned_data["codes"]):
+        return HttpResponseBadRequest(
+            "These are not your current recovery codes. Generate new ones on the MFA page.",
+            content_type="text/plain; charset=utf-8",
+        )
+    codes = "\n".join(form.cleaned_data["codes"])
+    body = f"Candlefish recovery codes for {request.user.get_username()} (each works once):\n\n{codes}\n"
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="candlefish-recovery-codes.txt"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_groups(SECURITY_TEAM)
+def members_page(request):
+    form = MembershipForm(request.POST or None, actor=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                changed = members.do_change_membership(
+                    actor=request.user,
+                    user=data["user"],
+                    group=data["group"],
+                    change=data["change"],
+                    otp_code=data["otp_code"],
+                    request=request,
+                )
+            except StepUpFailed as exc:
+                _form_error(form, exc, "otp_code")
+            except (ValidationError, PermissionDenied) as exc:
+                members.record_refused(
+                    actor=request.user, reason="rejected", data={"error": str(exc)[:200]}, request=request
+                )
+                form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+            else:
+                verb = "added to" if data["change"] == members.ADD else "removed from"
+                messages.success(
+                    request,
+                    f"{data['user']} {verb} {data['group'].name}."
+                    if changed
+                    else "Nothing to change: membership was already like that.",
+                )
+                return redirect("accounts:members")
+        else:
+            members.record_refused(
+                actor=request.user,
+                reason="invalid_form",
+                data={"fields": sorted(k for k in form.errors if k != "otp_code") or ["otp_code"]},
+                request=request,
+            )
+        status = 400
+    people = get_user_model().objects.filter(is_active=True).prefetch_related("groups").order_by("username")
+    return render(
+        request,
+        "accounts/members.html",
+        {"form": form, "people": people, "groups": Group.objects.filter(name__in=GROUPS).order_by("name")},
+        status=status,
+    )
