@@ -121,7 +121,7 @@ class VaultBackend(SecretBackend):
         if "kv" in engines:
             yield from self._walk_kv()
         if "pki" in engines:
-            yield from self._walk_pki()
+            yield from self.walk_pki()
         if "database" in engines:
             yield from self._walk_database()
 
@@ -171,7 +171,7 @@ class VaultBackend(SecretBackend):
             raise BackendError(f"{path}: new secrets can only be KV keys", permanent=True, backend=self.name)
         wanted = {**metadata, "kind": kind}
         md.check_update(self.name, wanted, max_key=128, max_value=512)
-        if self._kv_exists(rest):
+        if self.kv_exists(rest):
             raise BackendError(
                 f"{path} already exists; refusing to overwrite it", permanent=True, backend=self.name
             )
@@ -208,7 +208,7 @@ class VaultBackend(SecretBackend):
         data = self._data(f"{kv}/metadata/{key}", f"read metadata of {kv}/{key}")
         return records.kv_secret(self.name, f"{kv}/{key}", data)
 
-    def _kv_exists(self, key: str) -> bool:
+    def kv_exists(self, key: str) -> bool:
         try:
             self._kv(key)
         except BackendError as exc:
@@ -254,7 +254,7 @@ class VaultBackend(SecretBackend):
         data = self._data(f"{pki}/cert/{serial}", f"read certificate {serial}")
         return records.pki_secret(self.name, f"{pki}/cert/{serial}", serial, data)
 
-    def _walk_pki(self):
+    def walk_pki(self):
         pki = self.mounts["pki"]
         for serial in sorted(self._list(f"{pki}/certs", f"list {pki}/certs")):
             yield self._item(f"{pki}/cert/{serial}", self._certificate, serial)
@@ -268,10 +268,10 @@ class VaultBackend(SecretBackend):
             return records.db_connection(self.name, path, name, data)
         if kind == "static-roles":
             return records.db_static_role(self.name, path, name, data)
-        leases, problems = self._lease_count(name)
+        leases, problems = self.lease_count(name)
         return records.db_role(self.name, path, name, data, leases, problems)
 
-    def _lease_count(self, role: str) -> tuple[int | None, list[str]]:
+    def lease_count(self, role: str) -> tuple[int | None, list[str]]:
         """Outstanding leases of a dynamic role (needs sudo on sys/leases/lookup)."""
         prefix = f"sys/leases/lookup/{self.mounts['database']}/creds/{role}/"
         try:

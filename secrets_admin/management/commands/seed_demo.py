@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from secrets_admin import demo
+from secrets_admin import demo, demo_estate
 
 
 class Command(BaseCommand):
@@ -22,3 +22,4 @@ class Command(BaseCommand):
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         (settings.DATA_DIR / "demo-logins.txt").write_text(text + "\n")
         self.stdout.write(text)
+        demo_estate.seed_estate(self.stdout)
