@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "secrets_admin",
     "secrets_admin.audit",
     "secrets_admin.accounts",
+    "secrets_admin.inventory",
     "breakglass",
 ]
 
@@ -145,6 +146,8 @@ CELERY_TASK_DEFAULT_QUEUE = "console"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.heartbeat", "schedule": 60.0},
+    # Inventory: walk every configured backend every 15 minutes (no args = all backends).
+    "inventory-sync": {"task": "inventory.sync", "schedule": 900.0},
     # Audit chain: incremental check hourly, full check daily (a break is logged CRITICAL + alerted).
     "audit-verify": {"task": "audit.verify", "schedule": 3600.0},
     "audit-verify-full": {"task": "audit.verify", "schedule": 86400.0, "kwargs": {"full": True}},

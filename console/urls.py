@@ -9,5 +9,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("secrets_admin.accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("inventory/", include("secrets_admin.inventory.urls")),
     path("admin/", admin.site.urls),
 ]

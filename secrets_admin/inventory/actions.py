@@ -1,0 +1,19 @@
+"""Audit action names the inventory writes (registered with the audit ledger at start-up)."""
+
+from secrets_admin.audit.actions import register
+
+SYNC_FINISHED = "inventory.sync.finished"
+SYNC_REQUESTED = "inventory.sync.requested"
+SECRET_DISCOVERED = "inventory.secret.discovered"
+SECRET_VANISHED = "inventory.secret.vanished"
+SECRET_UPDATED = "inventory.secret.updated"
+SECRET_REGISTERED = "inventory.secret.registered"
+SECRET_CREATED = "inventory.secret.created"
+
+register(SYNC_FINISHED, "An inventory sync run finished (counts of created, changed, vanished, errors)")
+register(SYNC_REQUESTED, "Someone pressed 'Sync now' for a backend (the sync itself is a separate entry)")
+register(SECRET_DISCOVERED, "Sync found a secret the inventory did not know")
+register(SECRET_VANISHED, "Sync no longer found a secret in its backend; marked missing, history kept")
+register(SECRET_UPDATED, "Secret metadata edited in the console and written back to its backend")
+register(SECRET_REGISTERED, "An existing backend secret was imported into the inventory from the console")
+register(SECRET_CREATED, "A new secret with a generated value was created in a backend from the console")

@@ -1,0 +1,74 @@
+"""Server-side filters for the inventory list (django-filter). Every filter maps to an index or
+a bounded scan; none needs a query of its own to build choices (backends come from settings)."""
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
+
+from secrets_admin.inventory.models import Secret
+from secrets_admin.inventory.models.choices import Environment, Kind, Status
+
+SORTS = {
+    "path": "Path",
+    "name": "Name",
+    "backend": "Backend",
+    "kind": "Kind",
+    "environment": "Environment",
+    "owner_team": "Owner",
+    "status": "Status",
+    "next_due": "Next due",
+    "last_rotated": "Last rotated",
+}
+
+
+def _backend_choices():
+    return [(name, name) for name in settings.SECRET_BACKENDS]
+
+
+def _select(**attrs):
+    return forms.Select(attrs={"class": "form-select form-select-sm", **attrs})
+
+
+def _text(**attrs):
+    return forms.TextInput(attrs={"class": "form-control form-control-sm", **attrs})
+
+
+class SecretFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        max_length=200,
+        widget=_text(placeholder="path or name", type="search"),
+    )
+    backend = django_filters.ChoiceFilter(choices=_backend_choices, empty_label="any", widget=_select())
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, empty_label="any", widget=_select())
+    environment = django_filters.ChoiceFilter(
+        choices=Environment.choices, empty_label="any", widget=_select()
+    )
+    owner_team = django_filters.CharFilter(
+        label="Owner team", max_length=128, widget=_text(placeholder="exact")
+    )
+    status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="any", widget=_select())
+    tag = django_filters.CharFilter(
+        method="tagged", label="Tag", max_length=200, widget=_text(placeholder="key or key=value")
+    )
+
+    class Meta:
+        model = Secret
+        fields = ["q", "backend", "kind", "environment", "owner_team", "status", "tag"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(path__icontains=value) | Q(name__icontains=value)) if value else queryset
+
+    def tagged(self, queryset, name, value):
+        key, sep, wanted = value.strip().partition("=")
+        key = key.strip()
+        if not key:
+            return queryset
+        if not sep:
+            return queryset.filter(tags__has_key=key)
+        # An explicit transform: the key is a bound parameter, never parsed as a lookup path.
+        return queryset.annotate(tag_value=KeyTextTransform(key, "tags")).filter(tag_value=wanted.strip())

@@ -1,0 +1,106 @@
+from django.db import models
+from django.urls import reverse
+
+from secrets_admin.inventory.models.choices import Environment, Kind, Status, VersionState
+from secrets_admin.inventory.models.policy import RotationPolicy
+
+# Every sortable list column has a (column, id) index: the list pages by keyset on (column, id),
+# so page 4,000 costs what page 1 costs.
+SORT_COLUMNS = (
+    "path",
+    "name",
+    "kind",
+    "environment",
+    "owner_team",
+    "status",
+    "next_due",
+    "last_rotated",
+    "backend",
+)
+
+
+class Secret(models.Model):
+    """One secret in one backend, described by metadata only. There is no value field, by design.
+
+    `status` is derived from the dates, the policy and sync problems by
+    `secrets_admin.inventory.services.status.refresh` and stored so the list can filter on it.
+    """
+
+    backend = models.CharField(max_length=64, help_text="connection name in SECRET_BACKENDS")
+    path = models.CharField(
+        max_length=1024, help_text="stable id inside the backend: KV path, PKI serial or ARN"
+    )
+    name = models.CharField(max_length=512)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.GENERIC)
+    environment = models.CharField(max_length=20, choices=Environment.choices, blank=True)
+    owner_team = models.CharField(max_length=128, blank=True)
+    purpose = models.TextField(blank=True)
+    tags = models.JSONField(
+        default=dict, blank=True, help_text="backend tags / custom metadata, names and labels only"
+    )
+
+    created_at = models.DateTimeField(null=True, blank=True, help_text="created in the backend")
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
+    last_rotated = models.DateTimeField(null=True, blank=True)
+    last_accessed = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="certificate not-after, lease end")
+    next_due = models.DateTimeField(null=True, blank=True)
+    rotation_policy = models.ForeignKey(
+        RotationPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="secrets"
+    )
+    rotation = models.JSONField(default=dict, blank=True, help_text="the backend's own rotation settings")
+    details = models.JSONField(
+        default=dict, blank=True, help_text="backend facts (serial, subject, leases...)"
+    )
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OK)
+    problem = models.TextField(blank=True, help_text="what is wrong, in words; empty when nothing is")
+    last_seen = models.DateTimeField(null=True, blank=True, help_text="last sync that found it")
+    missing_since = models.DateTimeField(null=True, blank=True)
+    discovered_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=20, default="sync", help_text="sync, import or console")
+
+    class Meta:
+        ordering = ["path", "id"]
+        constraints = [models.UniqueConstraint(fields=["backend", "path"], name="secret_unique_backend_path")]
+        indexes = [models.Index(fields=[col, "id"], name=f"secret_{col}_id") for col in SORT_COLUMNS]
+
+    def __str__(self):
+        return f"{self.backend}:{self.path}"
+
+    def get_absolute_url(self):
+        return reverse("inventory:detail", args=[self.pk])
+
+    @property
+    def console_metadata(self) -> dict[str, str]:
+        """What the console writes back to the backend (KV custom_metadata / AWS tags)."""
+        return {"owner": self.owner_team, "purpose": self.purpose, "environment": self.environment}
+
+    @property
+    def writable(self) -> bool:
+        """Only KV secrets and AWS secrets carry metadata we can write; PKI and database are read-only."""
+        return self.kind not in (Kind.CERTIFICATE, Kind.DATABASE) and self.status != Status.MISSING
+
+
+class SecretVersion(models.Model):
+    """One version in a secret's lineage, as the backend reported it. Rows are never deleted:
+    a version the backend dropped is kept and marked destroyed."""
+
+    secret = models.ForeignKey(Secret, on_delete=models.CASCADE, related_name="versions")
+    version_id = models.CharField(max_length=200)
+    stages = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=12, choices=VersionState.choices, default=VersionState.CURRENT)
+    created_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(
+        max_length=255, blank=True, help_text="rotation run, import or console user"
+    )
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["secret", "version_id"], name="version_unique_per_secret")
+        ]
+
+    def __str__(self):
+        return f"{self.secret} v{self.version_id}"

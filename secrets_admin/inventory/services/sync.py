@@ -1,0 +1,367 @@
+"""Sync: reconcile one backend's secrets into the inventory. Idempotent; reads metadata only.
+
+`sync_backend(name, *, actor)` walks the backend in chunks, each chunk applied in its own
+transaction with batched queries (one SELECT of the chunk's rows and their versions, bulk
+inserts and updates), so progress is visible live and a backend that dies half-way leaves every
+stored row as it was. Secrets not seen in a complete walk are marked missing (never deleted).
+"""
+
+import json
+import logging
+from datetime import timedelta
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from console import live
+from console.middleware import current_request_id
+from secrets_admin.audit.services import record
+from secrets_admin.backends import get_backend
+from secrets_admin.backends.base import BackendError, ListingProblem, RemoteSecret
+from secrets_admin.inventory import actions
+from secrets_admin.inventory.models import RotationPolicy, Secret, SecretVersion, SyncRun
+from secrets_admin.inventory.models.choices import Environment, Kind, Status, VersionState
+from secrets_admin.inventory.services import status as status_service
+
+log = logging.getLogger(__name__)
+
+TOPIC = "inventory.sync"
+CHUNK = 500
+STALE = timedelta(minutes=30)  # a "running" run older than this was abandoned by a dead worker
+# Columns a sync may change; everything the list and detail pages show about the backend side.
+TRACKED = (
+    "name",
+    "kind",
+    "environment",
+    "owner_team",
+    "purpose",
+    "tags",
+    "created_at",
+    "remote_updated_at",
+    "last_rotated",
+    "last_accessed",
+    "expires_at",
+    "rotation",
+    "details",
+    "problem",
+)
+SAVED = (*TRACKED, "next_due", "status", "missing_since")
+
+
+def actor_name(actor) -> str:
+    if actor is None:
+        return "system"
+    if isinstance(actor, str):
+        return actor
+    return actor.get_username()
+
+
+def sync_backend(name: str, *, actor) -> SyncRun:
+    """Sync one named backend and return its finished SyncRun.
+
+    state succeeded: everything synced; partial: some secrets had problems (run.errors names
+    them) and the rest synced; failed: the walk could not run or stopped (run.error says why) —
+    nothing already stored is changed by the part that did not run, and nothing is marked missing.
+    Raises only for bugs (after recording the run as failed).
+    """
+    run = _start(name, actor)
+    if run.state != SyncRun.State.RUNNING:
+        return run
+    ctx = _Context(name, actor, run)
+    try:
+        failure = None
+        buffer = []
+        items = iter(get_backend(name).iter_secrets())
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            except BackendError as exc:
+                failure = exc
+                break
+            buffer.append(item)
+            if len(buffer) >= CHUNK:
+                _apply_chunk(ctx, buffer)
+                buffer = []
+        if buffer:
+            _apply_chunk(ctx, buffer)
+        if failure is not None:
+            raise failure
+    except BackendError as exc:
+        log.warning("inventory sync of %s failed: %s", name, exc)
+        _finish(ctx, SyncRun.State.FAILED, str(exc))
+        return run
+    except Exception as exc:
+        log.exception("inventory sync of %s crashed", name)
+        _finish(ctx, SyncRun.State.FAILED, f"internal error ({type(exc).__name__}); see the worker log")
+        raise
+    with transaction.atomic():
+        _mark_vanished(ctx)
+        _finish(ctx, SyncRun.State.PARTIAL if run.error_count else SyncRun.State.SUCCEEDED)
+    return run
+
+
+class _Context:
+    def __init__(self, name, actor, run):
+        self.name, self.actor, self.run = name, actor, run
+        policies = list(RotationPolicy.objects.all())
+        self.policy_by_id = {p.pk: p for p in policies}
+        self.default_policy = {p.kind: p for p in policies if p.is_default}
+        self.new_versions: list[SecretVersion] = []
+        self.updated_versions: list[SecretVersion] = []
+
+
+def _start(name: str, actor) -> SyncRun:
+    now = timezone.now()
+    with transaction.atomic():
+        SyncRun.objects.filter(state=SyncRun.State.RUNNING, started_at__lt=now - STALE).update(
+            state=SyncRun.State.FAILED,
+            finished_at=now,
+            error="abandoned: its worker stopped before finishing",
+        )
+        busy = SyncRun.objects.filter(backend=name, state=SyncRun.State.RUNNING).first()
+        run = SyncRun.start(name, actor=actor_name(actor), request_id=current_request_id())
+        if busy is not None:
+            run.finish(SyncRun.State.FAILED, f"skipped: sync run {busy.pk} of {name} is still running")
+    return run
+
+
+def _apply_chunk(ctx: _Context, items: list) -> None:
+    run, now = ctx.run, timezone.now()
+    remotes: dict[str, RemoteSecret] = {}
+    problems: list[ListingProblem] = []
+    for item in items:
+        if isinstance(item, ListingProblem):
+            problems.append(item)
+        else:
+            remotes[item.path] = item
+    with transaction.atomic():
+        paths = list(remotes) + [p.path for p in problems]
+        existing = {s.path: s for s in Secret.objects.filter(backend=ctx.name, path__in=paths)}
+        known_versions = {}
+        for v in SecretVersion.objects.filter(secret__in=[s.pk for s in existing.values()]):
+            known_versions.setdefault(v.secret_id, {})[v.version_id] = v
+        new, changed, seen_ids = [], [], []
+        for path, remote in remotes.items():
+            try:
+                fields = remote_fields(remote)
+            except Exception as exc:  # one malformed answer must not stop the run
+                run.log(path, f"could not read what the backend returned: {type(exc).__name__}")
+                if path in existing:
+                    seen_ids.append(existing[path].pk)
+                continue
+            secret = existing.get(path)
+            if secret is None:
+                secret = Secret(backend=ctx.name, path=path, last_seen=now, source="sync", **fields)
+                secret.rotation_policy = ctx.default_policy.get(secret.kind)
+                status_service.refresh(secret, secret.rotation_policy, now)
+                secret._remote_versions = remote.versions
+                new.append(secret)
+                continue
+            seen_ids.append(secret.pk)
+            differs = _assign(secret, fields)
+            if secret.missing_since is not None:
+                secret.missing_since, differs = None, True
+            versions_differ = _reconcile_versions(
+                secret, remote.versions, known_versions.get(secret.pk, {}), ctx
+            )
+            policy = ctx.policy_by_id.get(secret.rotation_policy_id)
+            if status_service.refresh(secret, policy, now) or differs:
+                changed.append(secret)
+            if differs or versions_differ:
+                run.changed += 1
+            if fields["problem"]:
+                run.log(path, fields["problem"])
+        for problem in problems:
+            _record_problem(ctx, problem, existing.get(problem.path), changed, seen_ids, now)
+        if new:
+            Secret.objects.bulk_create(new, batch_size=CHUNK)
+            for secret in new:
+                _reconcile_versions(secret, secret._remote_versions, {}, ctx)
+                record(
+                    actions.SECRET_DISCOVERED,
+                    actor=ctx.actor,
+                    target=secret,
+                    data={"backend": ctx.name, "path": secret.path, "kind": secret.kind, "run": run.pk},
+                )
+                if secret.problem:
+                    run.log(secret.path, secret.problem)
+        if changed:
+            Secret.objects.bulk_update(changed, SAVED, batch_size=CHUNK)
+        _flush_versions(ctx)
+        if seen_ids:
+            Secret.objects.filter(pk__in=seen_ids).update(last_seen=now)
+        run.seen += len(remotes)
+        run.created += len(new)
+        run.save()
+        progress = {**run.progress(), "event": "progress"}
+        transaction.on_commit(lambda: _publish(progress))
+
+
+def _record_problem(ctx, problem: ListingProblem, secret, changed, seen_ids, now) -> None:
+    """A per-item failure: note it on the run, flag the secret if we know it, and keep every
+    stored secret under that path from being marked missing (the walk could not see them)."""
+    message = str(problem.error)
+    ctx.run.log(problem.path, message)
+    prefix = problem.path.rstrip("/") + "/"
+    Secret.objects.filter(backend=ctx.name, path__startswith=prefix).update(last_seen=now)
+    if secret is not None:
+        seen_ids.append(secret.pk)
+        if secret.problem != message and secret.missing_since is None:
+            secret.problem = message[:2000]
+            status_service.refresh(secret, ctx.policy_by_id.get(secret.rotation_policy_id), now)
+            if secret not in changed:
+                changed.append(secret)
+
+
+def _assign(secret, fields: dict) -> bool:
+    differs = False
+    for key, value in fields.items():
+        if getattr(secret, key) != value:
+            setattr(secret, key, value)
+            differs = True
+    return differs
+
+
+def _version_state(v) -> str:
+    if v.destroyed:
+        return VersionState.DESTROYED
+    if v.deprecated:
+        return VersionState.DEPRECATED
+    return VersionState.CURRENT if v.current else VersionState.PREVIOUS
+
+
+def _reconcile_versions(secret, remote_versions, known: dict, ctx) -> bool:
+    """Append versions we have not seen, update stages/state of known ones, and mark versions
+    the backend no longer reports as deprecated (kept: lineage is history). True if anything changed."""
+    pending_new, pending_update = ctx.new_versions, ctx.updated_versions
+    differs = False
+    reported = set()
+    for v in remote_versions:
+        vid = str(v.version_id)[:200]
+        reported.add(vid)
+        state, stages, created_at = _version_state(v), list(v.stages), aware(v.created_at)
+        row = known.get(vid)
+        if row is None:
+            by = v.created_by or ("console" if secret.source == "console" else "import")
+            pending_new.append(
+                SecretVersion(
+                    secret=secret,
+                    version_id=vid,
+                    stages=stages,
+                    state=state,
+                    created_at=created_at,
+                    created_by=by[:255],
+                )
+            )
+            differs = True
+        elif (row.state, row.stages, row.created_at) != (state, stages, created_at or row.created_at):
+            row.state, row.stages, row.created_at = state, stages, created_at or row.created_at
+            pending_update.append(row)
+            differs = True
+    for vid, row in known.items():
+        if vid not in reported and row.state in (VersionState.CURRENT, VersionState.PREVIOUS):
+            row.state, row.stages = VersionState.DEPRECATED, []
+            pending_update.append(row)
+            differs = True
+    return differs
+
+
+def _flush_versions(ctx) -> None:
+    new, updated = ctx.new_versions, ctx.updated_versions
+    ctx.new_versions, ctx.updated_versions = [], []
+    if new:
+        SecretVersion.objects.bulk_create(new, batch_size=CHUNK)
+    if updated:
+        SecretVersion.objects.bulk_update(updated, ["state", "stages", "created_at"], batch_size=CHUNK)
+
+
+def _mark_vanished(ctx) -> None:
+    run, now = ctx.run, timezone.now()
+    gone = list(
+        Secret.objects.filter(backend=ctx.name, missing_since__isnull=True).filter(
+            Q(last_seen__lt=run.started_at) | Q(last_seen__isnull=True)
+        )
+    )
+    for secret in gone:
+        secret.missing_since = now
+        secret.status = Status.MISSING
+        record(
+            actions.SECRET_VANISHED,
+            actor=ctx.actor,
+            target=secret,
+            data={"backend": ctx.name, "path": secret.path, "run": run.pk},
+        )
+    if gone:
+        Secret.objects.bulk_update(gone, ["missing_since", "status"], batch_size=CHUNK)
+    run.vanished = len(gone)
+
+
+def _finish(ctx, state: str, error: str = "") -> None:
+    run = ctx.run
+    with transaction.atomic():
+        run.finish(state, error)
+        record(
+            actions.SYNC_FINISHED, actor=ctx.actor, target=run, data={**run.progress(), "error": run.error}
+        )
+        progress = {**run.progress(), "event": "finished", "error": run.error}
+        transaction.on_commit(lambda: _publish(progress))
+
+
+def _publish(payload: dict) -> None:
+    try:
+        live.publish(TOPIC, payload)
+    except Exception:  # live progress is a nicety; a broken channel layer must not fail the sync
+        log.warning("could not publish inventory sync progress", exc_info=True)
+
+
+# -- turning a RemoteSecret into model fields ------------------------------------------------
+def aware(value):
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value, timezone.UTC)
+    return value
+
+
+def _json(value) -> dict:
+    return json.loads(json.dumps(value or {}, cls=DjangoJSONEncoder, default=str))
+
+
+def remote_fields(remote: RemoteSecret) -> dict:
+    """Model fields from a backend description. Console-owned metadata (owner, purpose,
+    environment) is taken only when the backend has it; bad values become a problem, not a crash."""
+    problems = []
+    kind = remote.kind if remote.kind in Kind.values else Kind.GENERIC
+    if remote.kind not in Kind.values:
+        problems.append(f"kind {remote.kind!r} is not one of {'|'.join(Kind.values)}")
+    fields = {
+        "name": (remote.name or remote.path.rsplit("/", 1)[-1])[:512],
+        "kind": kind,
+        "tags": {str(k)[:128]: str(v)[:256] for k, v in (remote.tags or {}).items()},
+        "created_at": aware(remote.created_at),
+        "remote_updated_at": aware(remote.updated_at),
+        "last_rotated": aware(remote.last_rotated),
+        "last_accessed": aware(remote.last_accessed),
+        "expires_at": aware(remote.expires_at),
+        "rotation": _json(remote.rotation),
+        "details": _json(remote.details),
+    }
+    meta = {str(k).lower(): str(v).strip() for k, v in (remote.metadata or {}).items() if v is not None}
+    if meta.get("owner"):
+        if len(meta["owner"]) > 128:
+            problems.append("owner is longer than 128 characters")
+        else:
+            fields["owner_team"] = meta["owner"]
+    if meta.get("purpose"):
+        fields["purpose"] = meta["purpose"][:2000]
+    env = meta.get("environment", "")
+    if env in Environment.values:
+        fields["environment"] = env
+    elif env:
+        problems.append(f"environment {env!r} is not one of {'|'.join(Environment.values)}")
+    reported = (remote.details or {}).get("problems") or []
+    problems += [str(p)[:500] for p in (reported if isinstance(reported, list | tuple) else [reported])]
+    fields["problem"] = "; ".join(dict.fromkeys(problems))[:2000]  # the adapter may report the same
+    return fields

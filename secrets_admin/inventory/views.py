@@ -1,0 +1,216 @@
+"""Inventory pages. Thin: access check, a form or a query, one service call, render or redirect.
+
+Everyone in a console group may read the inventory (DESIGN.md matrix); editing, registering and
+'Sync now' are for the security team, and editing/registering also need a one-time code.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from secrets_admin.accounts.access import require_groups
+from secrets_admin.accounts.stepup import StepUpFailed
+from secrets_admin.backends.base import BackendError
+from secrets_admin.inventory import paging
+from secrets_admin.inventory.filters import SORTS, SecretFilter
+from secrets_admin.inventory.forms import CreateForm, ImportForm, MetadataForm
+from secrets_admin.inventory.models import Secret, SyncRun
+from secrets_admin.inventory.services.edit import do_update_metadata
+from secrets_admin.inventory.services.register import do_create_secret, do_import_secret
+from secrets_admin.inventory.services.sync_now import do_request_sync
+from secrets_admin.roles import CTO, DEVELOPERS, MANAGERS, SECURITY_TEAM
+
+VIEWERS = (DEVELOPERS, SECURITY_TEAM, CTO, MANAGERS)
+PAGE_SIZE = 25
+COUNT_CAP = 10_000  # "10,000+" beyond this: an exact count of 100k rows costs more than the page
+LIST_COLUMNS = (
+    "path",
+    "name",
+    "backend",
+    "kind",
+    "environment",
+    "owner_team",
+    "status",
+    "next_due",
+    "last_rotated",
+)
+
+
+def _groups(request) -> set[str]:
+    return set(request.user.groups.values_list("name", flat=True))
+
+
+def _query(request, **changes) -> str:
+    params = request.GET.copy()
+    for key in ("after", "before", "last"):
+        params.pop(key, None)
+    for key, value in changes.items():
+        params[key] = value
+    return params.urlencode()
+
+
+@require_groups(*VIEWERS)
+@require_GET
+def secret_list(request):
+    filterset = SecretFilter(request.GET, queryset=Secret.objects.only(*LIST_COLUMNS))
+    sort = request.GET.get("sort", "path")
+    if sort.lstrip("-") not in SORTS:
+        sort = "path"
+    qs = filterset.qs
+    page = paging.paginate(
+        qs,
+        sort,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+        last="last" in request.GET,
+        size=PAGE_SIZE,
+    )
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    columns = [
+        {
+            "key": key,
+            "label": label,
+            "active": sort.lstrip("-") == key,
+            "descending": sort == f"-{key}",
+            "url": "?" + _query(request, sort=f"-{key}" if sort == key else key),
+        }
+        for key, label in SORTS.items()
+        if key != "name"
+    ]
+    base = _query(request)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "columns": columns,
+        "count": min(count, COUNT_CAP),
+        "count_capped": count > COUNT_CAP,
+        "first_url": "?" + base,
+        "next_url": f"?{base}&after={page.next_cursor}" if page.has_next else "",
+        "prev_url": f"?{base}&before={page.prev_cursor}" if page.has_prev else "",
+        "last_url": f"?{base}&last=1",
+        "is_security": SECURITY_TEAM in _groups(request),
+    }
+    return render(request, "inventory/secret_list.html", context)
+
+
+@require_groups(*VIEWERS)
+@require_GET
+def secret_detail(request, pk):
+    secret = get_object_or_404(Secret.objects.select_related("rotation_policy"), pk=pk)
+    versions = list(secret.versions.all()[:51])
+    groups = _groups(request)
+    context = {
+        "secret": secret,
+        "versions": versions[:50],
+        "more_versions": len(versions) > 50,
+        "last_run": SyncRun.objects.filter(backend=secret.backend).first(),
+        "is_security": SECURITY_TEAM in groups,
+        "is_developer": DEVELOPERS in groups,
+    }
+    return render(request, "inventory/secret_detail.html", context)
+
+
+@require_groups(SECURITY_TEAM)
+@require_http_methods(["GET", "POST"])
+def secret_edit(request, pk):
+    secret = get_object_or_404(Secret, pk=pk)
+    initial = {"owner_team": secret.owner_team, "environment": secret.environment, "purpose": secret.purpose}
+    form = MetadataForm(request.POST or None, initial=initial)
+    if request.method == "POST" and secret.writable and form.is_valid():
+        changes = {key: form.cleaned_data[key] for key in ("owner_team", "environment", "purpose")}
+        try:
+            do_update_metadata(
+                secret.pk,
+                actor=request.user,
+                changes=changes,
+                otp=form.cleaned_data["otp_code"],
+                request=request,
+            )
+        except StepUpFailed as exc:
+            form.add_error("otp_code", exc)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except BackendError as exc:
+            form.add_error(None, f"{secret.backend} refused the change, so nothing was saved: {exc}")
+        else:
+            messages.success(request, f"Saved, and written to {secret.backend}.")
+            return redirect(secret)
+    return render(
+        request, "inventory/secret_edit.html", {"secret": secret, "form": form}, status=_status(form)
+    )
+
+
+@require_groups(SECURITY_TEAM)
+@require_http_methods(["GET", "POST"])
+def secret_register(request):
+    action = request.POST.get("action") if request.method == "POST" else None
+    import_form = ImportForm(request.POST if action == "import" else None, prefix="import")
+    create_form = CreateForm(request.POST if action == "create" else None, prefix="create")
+    form = {"import": import_form, "create": create_form}.get(action)
+    if request.method == "POST" and form is None:
+        messages.error(request, "Choose whether to import an existing secret or create a new one.")
+    elif form is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if action == "import":
+                secret = do_import_secret(
+                    data["backend"], data["path"], actor=request.user, otp=data["otp_code"], request=request
+                )
+            else:
+                metadata = {key: data[key] for key in ("owner_team", "environment", "purpose")}
+                secret = do_create_secret(
+                    data["backend"],
+                    data["path"],
+                    actor=request.user,
+                    otp=data["otp_code"],
+                    kind=data["kind"],
+                    metadata=metadata,
+                    request=request,
+                )
+        except StepUpFailed as exc:
+            form.add_error("otp_code", exc)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except BackendError as exc:
+            form.add_error(None, f"{data['backend']} refused, so nothing was saved: {exc}")
+        else:
+            messages.success(request, f"{secret.path} is in the inventory.")
+            return redirect(secret)
+    context = {"import_form": import_form, "create_form": create_form, "action": action}
+    return render(request, "inventory/secret_register.html", context, status=_status(form))
+
+
+@require_groups(*VIEWERS)
+@require_GET
+def run_list(request):
+    context = {
+        "runs": SyncRun.objects.defer("errors")[:50],
+        "backends": list(settings.SECRET_BACKENDS),
+        "is_security": SECURITY_TEAM in _groups(request),
+    }
+    return render(request, "inventory/run_list.html", context)
+
+
+@require_groups(*VIEWERS)
+@require_GET
+def run_detail(request, pk):
+    return render(request, "inventory/run_detail.html", {"run": get_object_or_404(SyncRun, pk=pk)})
+
+
+@require_groups(SECURITY_TEAM)
+@require_POST
+def sync_now(request):
+    backend = request.POST.get("backend", "")
+    try:
+        do_request_sync(backend, actor=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("inventory:runs")
+    messages.info(request, f"Sync of {backend} queued; progress shows below.")
+    return redirect("inventory:runs")
+
+
+def _status(form) -> int:
+    return 400 if form is not None and form.is_bound and form.errors else 200
