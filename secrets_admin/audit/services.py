@@ -122,14 +122,32 @@ def record(action: str, *, actor, target=None, data: dict | None = None, request
 CHUNK = 5000
 
 
+# PostgreSQL fast path: the server formats the time exactly like chain.format_time and sends
+# jsonb as text, so no Python datetime parsing per row (halves a full verification's time).
+_PG_ROWS = """
+SELECT sequence, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), actor_name,
+       action, target_type, target_id, target_repr, request_id, ip, data::text, prev_hash, hash
+FROM audit_auditentry WHERE sequence > %s ORDER BY sequence
+"""
+
+
 def _rows(alias, after: int):
-    return (
-        AuditEntry.objects.using(alias)
-        .filter(sequence__gt=after)
-        .order_by("sequence")
-        .values_list(*chain.FIELDS)
-        .iterator(chunk_size=CHUNK)
-    )
+    """Stream entries after `after` in chain order (FIELDS order), CHUNK rows at a time."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        yield from (
+            AuditEntry.objects.using(alias)
+            .filter(sequence__gt=after)
+            .order_by("sequence")
+            .values_list(*chain.FIELDS)
+            .iterator(chunk_size=CHUNK)
+        )
+        return
+    connection.ensure_connection()
+    with connection.chunked_cursor() as cursor:  # a server-side (named) cursor
+        cursor.execute(_PG_ROWS, [after])
+        while rows := cursor.fetchmany(CHUNK):
+            yield from rows
 
 
 def last_checkpoint(alias="default") -> AuditCheckpoint | None:

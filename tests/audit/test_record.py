@@ -142,3 +142,28 @@ def test_deleting_the_actor_keeps_the_entry_its_name_and_a_valid_chain(make_user
         (None, "bob"),
     ]
     assert services.verify(full=True).ok
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain", 'quote " and \\ backslash', "tab\tnew\nline\x01", "ünïcødé ✓ 🔑", "\u2028\u2029", ""],
+)
+def test_the_fast_hash_equals_the_plain_canonical_json(text):
+    from datetime import UTC, datetime
+
+    fields = (
+        2**53 + 1,
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),  # no microseconds: still printed as .000000
+        text,
+        "test.thing.done",
+        text,
+        "42",
+        text,
+        "req",
+        "::1",
+        {"z": [1, 2.5, None, True], "a": {"nested": text}, "é": -0.0},
+        chain.GENESIS,
+    )
+    document = chain.canonical_document(*fields)
+    assert '"created_at":"2026-01-02T03:04:05.000000Z"' in document
+    assert chain.entry_hash(*fields) == hashlib.sha256(document.encode()).hexdigest()
