@@ -50,7 +50,7 @@ def _throttle_message(device) -> str | None:
     if allowed:
         return None
     wait = max(1, int((info["locked_until"] - timezone.now()).total_seconds()) + 1)
-    return f"Too many wrong codes. Wait {wait} seconds and try again."
+    return f"Too many wrong codes. Wait {wait} second{'s' if wait != 1 else ''} and try again."
 
 
 def _refuse(user, *, purpose: str, reason: str, message: str, request=None):

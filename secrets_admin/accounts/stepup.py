@@ -98,7 +98,12 @@ def verify_step_up(user, code: str, *, purpose: str, request=None) -> None:
         allowed, info = device.verify_is_allowed()
         if not allowed:
             wait = max(1, int((info["locked_until"] - timezone.now()).total_seconds()) + 1)
-            _fail(user, purpose, "throttled", f"Too many wrong codes. Wait {wait} seconds and try again.")
+            _fail(
+                user,
+                purpose,
+                "throttled",
+                f"Too many wrong codes. Wait {wait} second{'s' if wait != 1 else ''} and try again.",
+            )
         verified = django_otp.verify_token(user, device.persistent_id, code)
         if verified is not None:
             try:
@@ -112,6 +117,8 @@ def verify_step_up(user, code: str, *, purpose: str, request=None) -> None:
                 "mfa.stepup.verified", actor=user, target=verified, data={"purpose": purpose}, request=request
             )
             return
+    for device in devices:  # read last_t as it is now, after waiting on the row lock
+        device.refresh_from_db(fields=["last_t", "drift"])
     if any(device.token_was_used(code) for device in devices):
         _fail(user, purpose, "reused", "This code was already used. Wait for the next code.", devices=devices)
     _fail(user, purpose, "wrong", "That code is not right. Check the time on your phone.", devices=devices)

@@ -1,7 +1,6 @@
 """MFA pages (enroll, verify, recovery codes) and the security team's Members page."""
 
 import segno
-from allauth.account.stages import LoginStageController
 from allauth.account.utils import get_login_redirect_url
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -18,7 +17,6 @@ from django_otp import login as otp_login
 
 from secrets_admin.accounts import members, services
 from secrets_admin.accounts.access import require_groups
-from secrets_admin.accounts.adapters import SECOND_FACTOR_STAGE
 from secrets_admin.accounts.forms import (
     EnrollForm,
     LoginCodeForm,
@@ -113,6 +111,11 @@ def verify(request):
         if request.user.is_verified() or not user_has_device(user, confirmed=True):
             return redirect(_safe_next(request))
     else:
+        # Imported here: importing allauth's stages while URLconfs load hits an import cycle.
+        from allauth.account.stages import LoginStageController
+
+        from secrets_admin.accounts.adapters import SECOND_FACTOR_STAGE
+
         stage = LoginStageController.enter(request, SECOND_FACTOR_STAGE)
         if stage is None:
             return redirect("account_login")
