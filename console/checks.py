@@ -53,7 +53,8 @@ def check_backends(app_configs=None, **kwargs):
             errors.append(
                 level(
                     f"Vault backend {name!r} has no credentials.",
-                    hint="Set VAULT_TOKEN (or VAULT_TOKEN_FILE), or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole.",
+                    hint="Set VAULT_TOKEN (or VAULT_TOKEN_FILE), or VAULT_ROLE_ID and VAULT_SECRET_ID "
+                    "for AppRole.",
                     id="console.W002" if level is checks.Warning else "console.E002",
                 )
             )
@@ -78,19 +79,26 @@ def check_production_safety(app_configs=None, **kwargs):
         )
     if not settings.MFA_REQUIRED:
         errors.append(
-            checks.Error(f"MFA enforcement is off in {env}.", hint="Set MFA_REQUIRED=true.", id="console.E012")
+            checks.Error(
+                f"MFA enforcement is off in {env}.", hint="Set MFA_REQUIRED=true.", id="console.E012"
+            )
         )
     if settings.INSECURE_FIELD_KEY in settings.FIELD_ENCRYPTION_KEYS:
         errors.append(
             checks.Error(
                 f"FIELD_ENCRYPTION_KEYS contains the public development key in {env}.",
-                hint="Generate one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'",
+                hint="Generate one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'",
                 id="console.E013",
             )
         )
     if not settings.ALLOWED_HOSTS:
         errors.append(
-            checks.Error(f"ALLOWED_HOSTS is empty in {env}.", hint="Set ALLOWED_HOSTS=console.example.com", id="console.E014")
+            checks.Error(
+                f"ALLOWED_HOSTS is empty in {env}.",
+                hint="Set ALLOWED_HOSTS=console.example.com",
+                id="console.E014",
+            )
         )
     return errors
 
@@ -103,4 +111,6 @@ def refuse_unsafe_start():
         if e.level >= checks.ERROR
     ]
     if errors:
-        raise ImproperlyConfigured("Refusing to start:\n" + "\n".join(f"{e.id}: {e.msg} {e.hint}" for e in errors))
+        raise ImproperlyConfigured(
+            "Refusing to start:\n" + "\n".join(f"{e.id}: {e.msg} {e.hint}" for e in errors)
+        )

@@ -24,7 +24,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         topic = content.get("subscribe") if isinstance(content, dict) else None
         if not isinstance(topic, str) or not TOPIC.match(topic):
-            await self.send_json({"type": "error", "error": "send {\"subscribe\": \"topic.name\"}"})
+            await self.send_json({"type": "error", "error": 'send {"subscribe": "topic.name"}'})
             return
         await self.channel_layer.group_add(topic, self.channel_name)
         self.topics.add(topic)

@@ -30,16 +30,23 @@ def env(name: str, default: str | None = None) -> str | None:
     return default if value is None else value
 
 
-def envsecret(name: str, default: str | None = None) -> str | None:
-    """Read NAME, or the file named by NAME_FILE (Docker secrets); the file wins."""
+def _raw_or_file(name: str) -> str | None:
+    """NAME, or the contents of the file named by NAME_FILE (Docker secrets); the file wins."""
     path = _raw(f"{name}_FILE")
     if path:
         try:
-            return Path(path).read_text().strip()
+            value = Path(path).read_text().strip()
         except OSError as exc:
             PROBLEMS.append(ConfigProblem(f"{name}_FILE", f"a readable file ({exc.strerror})"))
-            return default
-    return env(name, default)
+            return None
+        return value or None
+    return _raw(name)
+
+
+def envsecret(name: str, default: str | None = None) -> str | None:
+    """Read NAME, or the file named by NAME_FILE (Docker secrets); the file wins."""
+    value = _raw_or_file(name)
+    return default if value is None else value
 
 
 def envbool(name: str, default: bool) -> bool:
@@ -78,18 +85,20 @@ def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value.lower()
 
 
-def envlist(name: str, default: list[str]) -> list[str]:
-    value = _raw(name)
+def envlist(name: str, default: list[str], *, secret: bool = False) -> list[str]:
+    """Comma-separated values; with secret=True, NAME_FILE may name a file holding them."""
+    value = _raw_or_file(name) if secret else _raw(name)
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def envurl(name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
-    """A URL whose scheme is one of `schemes` and which names a host."""
+def envurl(name: str, default: str | None, schemes: tuple[str, ...], *, secret: bool = False) -> str | None:
+    """A URL whose scheme is one of `schemes` and which names a host. With secret=True (URLs that
+    carry a password), NAME_FILE may name a file holding the URL."""
     from urllib.parse import urlsplit
 
-    value = _raw(name)
+    value = _raw_or_file(name) if secret else _raw(name)
     if value is None:
         return default
     parts = urlsplit(value)

@@ -64,4 +64,6 @@ def healthz(request):
 def readyz(request):
     checks = readiness()
     ready = all(c["ok"] for c in checks.values())
-    return JsonResponse({"status": "ready" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )

@@ -39,7 +39,7 @@ MFA_REQUIRED = envbool("MFA_REQUIRED", not IS_DEVELOPMENT)
 SIGNUP_OPEN = envbool("SIGNUP_OPEN", False)
 # Fernet keys for encrypting TOTP seeds at rest; the first encrypts, all decrypt (MultiFernet).
 INSECURE_FIELD_KEY = "ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDAwMDA="
-FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEYS", [INSECURE_FIELD_KEY])
+FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEYS", [INSECURE_FIELD_KEY], secret=True)
 
 INSTALLED_APPS = [
     "daphne",
@@ -106,7 +106,7 @@ TEMPLATES = [
 ]
 
 # --- Database: SQLite when embedded, PostgreSQL through DATABASE_URL -------------------------
-DATABASE_URL = envurl("DATABASE_URL", None, ("postgres", "postgresql", "sqlite"))
+DATABASE_URL = envurl("DATABASE_URL", None, ("postgres", "postgresql", "sqlite"), secret=True)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
@@ -116,13 +116,17 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "console.sqlite3",
             # Web, worker and beat share the file: wait for the write lock instead of failing.
-            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL;",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and results, Channels layer, cache ---------------------------------
-REDIS_URL = envurl("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))
+REDIS_URL = envurl("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"), secret=True)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 CHANNEL_LAYERS = {
     "default": {
@@ -162,7 +166,7 @@ SECRET_BACKENDS = {
         "kind": "vault",
         "url": VAULT_ADDR,
         "token": envsecret("VAULT_TOKEN"),
-        "role_id": env("VAULT_ROLE_ID"),
+        "role_id": envsecret("VAULT_ROLE_ID"),
         "secret_id": envsecret("VAULT_SECRET_ID"),
         "namespace": env("VAULT_NAMESPACE"),
         "kv_mount": env("VAULT_KV_MOUNT", "secret"),
@@ -182,7 +186,9 @@ if _extra_backends:
     try:
         SECRET_BACKENDS.update(json.loads(_extra_backends))
     except (ValueError, TypeError):
-        PROBLEMS.append(ConfigProblem("SECRET_BACKENDS", 'a JSON object like {"name": {"kind": "vault", ...}}'))
+        PROBLEMS.append(
+            ConfigProblem("SECRET_BACKENDS", 'a JSON object like {"name": {"kind": "vault", ...}}')
+        )
 
 # /readyz probes: name -> dotted path of a callable returning None or raising.
 READINESS_PROBES = {
@@ -233,7 +239,9 @@ EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if IS_DEVELOPMENT else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend"
+    if IS_DEVELOPMENT
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "candlefish@localhost")
 
@@ -242,6 +250,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not IS_DEVELOPMENT
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not IS_DEVELOPMENT)
+# Probes (container healthchecks, load balancers) speak plain HTTP to the process itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if IS_DEVELOPMENT else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not IS_DEVELOPMENT
 SECURE_HSTS_PRELOAD = not IS_DEVELOPMENT
@@ -274,7 +284,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "console.middleware.RequestIDLogFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -26,7 +26,10 @@ def free_port(pair: bool = False) -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """True when nobody listens on 127.0.0.1:port. SO_REUSEADDR, like the servers themselves use,
+    so connections of a just-stopped server lingering in TIME_WAIT do not count as taken."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -93,7 +96,9 @@ class Server:
         deadline = time.monotonic() + (timeout or self.ready_timeout)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with code {self.process.returncode} before it was ready")
+                raise RuntimeError(
+                    f"{self.name} exited with code {self.process.returncode} before it was ready"
+                )
             if self.is_ready():
                 return self
             time.sleep(0.1)
@@ -128,7 +133,7 @@ class OpenBao(Server):
 
     name = "openbao"
 
-    def __init__(self, data_dir, sink=None, port=None, token="candlefish-dev-root"):
+    def __init__(self, data_dir, sink=None, port=None, token="candlefish-dev-root"):  # noqa: S107 (dev server)
         super().__init__(data_dir, sink)
         self.port = port or free_port(pair=True)
         self.token = token
@@ -213,7 +218,7 @@ class Moto(Server):
         return http_ok(f"{self.url}/moto-api/")
 
     def reset(self):
-        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")  # noqa: S310 (loopback)
         urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
 
 
@@ -242,4 +247,3 @@ def stop_all(servers):
     """Stop servers in reverse start order, each given its own grace period."""
     for server in reversed(servers):
         server.stop()
-

@@ -17,7 +17,15 @@ import threading
 import time
 from pathlib import Path
 
-from console.stack.servers import DjangoProcess, Moto, OpenBao, Valkey, port_is_free, redis_reachable, stop_all
+from console.stack.servers import (
+    DjangoProcess,
+    Moto,
+    OpenBao,
+    Valkey,
+    port_is_free,
+    redis_reachable,
+    stop_all,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 COLORS = {"openbao": 33, "redis": 31, "moto": 35, "web": 32, "worker": 36, "beat": 34, "setup": 37}
@@ -54,7 +62,9 @@ def manage(env: dict, *args: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m console.stack", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")), help="web port (8000)")
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT", "8000")), help="web port (8000)"
+    )
     parser.add_argument("--data-dir", default=os.environ.get("CONSOLE_DATA_DIR", str(ROOT / ".run")))
     parser.add_argument("--no-seed", action="store_true", help="skip seed_demo")
     args = parser.parse_args(argv)
@@ -106,27 +116,50 @@ def main(argv=None) -> int:
             manage(env, "seed_demo")
 
         web_url = f"http://127.0.0.1:{args.port}"
+        web = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port), "console.asgi:application"]
+        worker = [
+            "-m",
+            "celery",
+            "-A",
+            "console",
+            "worker",
+            "-l",
+            "INFO",
+            "--concurrency",
+            "2",
+            "-Q",
+            "console",
+        ]
+        worker += ["-n", f"console-{os.getpid()}@%h"]
+        beat = [
+            "-m",
+            "celery",
+            "-A",
+            "console",
+            "beat",
+            "-l",
+            "INFO",
+            "-s",
+            str(data / "celerybeat-schedule"),
+        ]
         apps = [
-            DjangoProcess("web", ["-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port), "console.asgi:application"],
-                          data, env, sink, ready_url=f"{web_url}/healthz", cwd=ROOT),
-            DjangoProcess("worker", ["-m", "celery", "-A", "console", "worker", "-l", "INFO", "--concurrency", "2",
-                                     "-Q", "console", "-n", f"console-{os.getpid()}@%h"], data, env, sink, cwd=ROOT),
-            DjangoProcess("beat", ["-m", "celery", "-A", "console", "beat", "-l", "INFO",
-                                   "-s", str(data / "celerybeat-schedule")], data, env, sink, cwd=ROOT),
-        ]  # fmt: skip
+            DjangoProcess("web", web, data, env, sink, ready_url=f"{web_url}/healthz", cwd=ROOT),
+            DjangoProcess("worker", worker, data, env, sink, cwd=ROOT),
+            DjangoProcess("beat", beat, data, env, sink, cwd=ROOT),
+        ]
         for app in apps:
             servers.append(app.start())
         apps[0].wait_ready(60)
 
-        (data / "stack.json").write_text(
-            json.dumps(
-                {
-                    "url": web_url, "redis_url": redis_url, "vault_addr": bao.url, "aws_endpoint_url": moto.url,
-                    "supervisor": os.getpid(), "children": {s.name: s.pid for s in servers},
-                },
-                indent=2,
-            )
-        )  # fmt: skip
+        state = {
+            "url": web_url,
+            "redis_url": redis_url,
+            "vault_addr": bao.url,
+            "aws_endpoint_url": moto.url,
+            "supervisor": os.getpid(),
+            "children": {s.name: s.pid for s in servers},  # each child leads its own process group
+        }
+        (data / "stack.json").write_text(json.dumps(state, indent=2))
         logins = data / "demo-logins.txt"
         banner = [f"Candlefish console is serving at {web_url}  (ready in {time.monotonic() - started:.1f}s)"]
         if logins.exists():

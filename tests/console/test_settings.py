@@ -26,16 +26,16 @@ SAFE_PRODUCTION = {
 def run(code: str, **env) -> subprocess.CompletedProcess:
     skip = {*SAFE_PRODUCTION, "REDIS_URL", "VAULT_ADDR", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     base = {k: v for k, v in os.environ.items() if k not in skip}
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60
-    )
+    command = [sys.executable, "-c", code]
+    return subprocess.run(command, cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60)
 
 
 CHECK_IDS = """
 import django, json
 django.setup()
 from django.core import checks
-print(json.dumps(sorted(m.id for m in checks.run_checks(include_deployment_checks=True) if m.level >= checks.WARNING)))
+found = checks.run_checks(include_deployment_checks=True)
+print(json.dumps(sorted(m.id for m in found if m.level >= checks.WARNING)))
 """
 
 
@@ -102,3 +102,47 @@ def test_a_malformed_variable_is_named_with_its_expected_form(variable, value, e
 def test_vault_without_credentials_is_an_error_outside_development():
     ids = check_ids(**{**SAFE_PRODUCTION, "VAULT_TOKEN": ""})
     assert "console.E002" in ids
+
+
+def test_secrets_can_come_from_files_named_by_name_file(tmp_path):
+    files = {
+        "SECRET_KEY": "f" * 60,
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode() + "," + Fernet.generate_key().decode(),
+        "DATABASE_URL": "postgres://console:from-a-file@db.internal:5432/candlefish",
+        "REDIS_URL": "redis://:from-a-file@redis.internal:6379/2",
+        "VAULT_SECRET_ID": "secret-id-from-a-file",
+    }
+    env = {k: v for k, v in SAFE_PRODUCTION.items() if k not in files}
+    for name, value in files.items():
+        (tmp_path / name).write_text(value + "\n")  # editors and `echo` add a newline: trimmed
+        env[f"{name}_FILE"] = str(tmp_path / name)
+    result = run(
+        "import django, json; django.setup(); from django.conf import settings as s;"
+        "print(json.dumps([s.SECRET_KEY, s.FIELD_ENCRYPTION_KEYS, s.DATABASES['default']['HOST'],"
+        " s.DATABASES['default']['PASSWORD'], s.REDIS_URL, s.SECRET_BACKENDS['vault']['secret_id']]))",
+        DJANGO_SETTINGS_MODULE="console.settings",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values == [
+        files["SECRET_KEY"],
+        files["FIELD_ENCRYPTION_KEYS"].split(","),
+        "db.internal",
+        "from-a-file",
+        files["REDIS_URL"],
+        files["VAULT_SECRET_ID"],
+    ]
+
+
+def test_an_unreadable_secret_file_is_named_and_its_variable_falls_back_to_the_default(tmp_path):
+    missing = tmp_path / "nowhere"
+    ids = check_ids(**{**SAFE_PRODUCTION, "SECRET_KEY": "", "SECRET_KEY_FILE": str(missing)})
+    assert "console.E001" in ids and "console.E011" in ids
+    result = run(
+        "import django; django.setup(); from django.core import checks;"
+        "[print(m.msg, m.hint) for m in checks.run_checks() if m.id == 'console.E001']",
+        DJANGO_SETTINGS_MODULE="console.settings",
+        DATABASE_URL_FILE=str(missing),
+    )
+    assert "DATABASE_URL_FILE is malformed" in result.stdout and "a readable file" in result.stdout
