@@ -6,6 +6,7 @@ The password step is allauth's; when the user has a confirmed django-otp device,
 session so `request.user.is_verified()` is true afterwards.
 """
 
+import allauth.account.internal  # noqa: F401  (load order: importing stages first hits a cycle)
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.stages import LoginStage
 from allauth.core.internal.httpkit import headed_redirect_response

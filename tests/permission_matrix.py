@@ -1,0 +1,43 @@
+"""Every URL × every kind of visitor → the HTTP status the server must answer (first response,
+no redirects followed). `tests/accounts/test_permission_matrix.py` walks it; other apps APPEND
+lines for their URLs (edit only by adding lines).
+
+Entry: (url_or_callable, {role: status}) or (url_or_callable, {role: status}, "post").
+A callable is called inside the test (database available) and returns the URL, so entries can
+create the object they need. Roles (run with MFA_REQUIRED=True, as in staging/production):
+  anonymous      – not logged in                      (login-required pages: 302 to the login)
+  no_device      – logged in, in `developers`, but no confirmed second factor (302 to enrollment)
+  developers, security-team, cto, managers – logged in, in that group, session OTP-verified
+"""
+
+ALL = ("anonymous", "no_device", "developers", "security-team", "cto", "managers")
+
+
+def every(status, **overrides):
+    """{role: status} for every role, with per-role overrides (use underscores for dashes)."""
+    return {role: overrides.get(role.replace("-", "_"), status) for role in ALL}
+
+
+LOGGED_IN = every(200, anonymous=302, no_device=302)  # any verified member of any group
+SECURITY_TEAM_ONLY = every(403, anonymous=302, no_device=302, security_team=200)
+
+URLS = [
+    # console
+    ("/healthz", every(200)),
+    ("/", LOGGED_IN),
+    ("/admin/", every(403, anonymous=302, no_device=302)),  # superusers with a verified device only
+    # accounts (allauth)
+    ("/accounts/login/", every(302, anonymous=200)),
+    ("/accounts/logout/", every(200, anonymous=302)),
+    ("/accounts/signup/", every(302, anonymous=200)),  # renders "sign-up is closed"
+    ("/accounts/password/change/", LOGGED_IN),
+    ("/accounts/password/reset/", every(200, no_device=302)),
+    # accounts (MFA, members)
+    ("/accounts/mfa/", LOGGED_IN),
+    ("/accounts/mfa/enroll/", every(302, no_device=200)),  # already enrolled: back to the MFA page
+    ("/accounts/mfa/verify/", every(302)),  # nothing pending / already verified: sent on
+    ("/accounts/mfa/recovery-codes/", every(405, no_device=302)),  # POST only
+    ("/accounts/mfa/recovery-codes/download/", every(405)),  # POST only
+    ("/accounts/members/", SECURITY_TEAM_ONLY),
+    ("/accounts/members/", every(403, anonymous=302, no_device=302, security_team=400), "post"),  # empty form
+]
