@@ -5,7 +5,7 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import Q
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTransform
 
 from secrets_admin.inventory.models import Secret
 from secrets_admin.inventory.models.choices import Environment, Kind, Status
@@ -71,4 +71,4 @@ class SecretFilter(django_filters.FilterSet):
         if not sep:
             return queryset.filter(tags__has_key=key)
         # An explicit transform: the key is a bound parameter, never parsed as a lookup path.
-        return queryset.annotate(tag_value=KeyTextTransform(key, "tags")).filter(tag_value=wanted.strip())
+        return queryset.alias(tag_value=KeyTransform(key, "tags")).filter(tag_value=wanted.strip())

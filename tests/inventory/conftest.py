@@ -92,6 +92,28 @@ def people(person):
 
 
 @pytest.fixture
+def client_for():
+    """client_for(user) -> a logged-in test Client; OTP-verified when the user has a device
+    (the second-factor middleware sends unverified sessions of device owners to the code page)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from secrets_admin.accounts.models import AuthenticatorDevice
+
+    def login(user):
+        client = Client()
+        client.force_login(user)
+        device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
+        if device is not None:
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+        return client
+
+    return login
+
+
+@pytest.fixture
 def totp_for():
     """totp_for(user) -> pyotp.TOTP of a confirmed authenticator device created for the user."""
     from secrets_admin.accounts.models import AuthenticatorDevice

@@ -1,10 +1,12 @@
 from django.db import models
+from django.db.models import F
 from django.urls import reverse
 
 from secrets_admin.inventory.models.choices import Environment, Kind, Status, VersionState
 from secrets_admin.inventory.models.policy import RotationPolicy
+from secrets_admin.inventory.paging import NULL_SENTINELS, sort_key
 
-# Every sortable list column has a (column, id) index: the list pages by keyset on (column, id),
+# Every sortable list column has a (sort key, id) index: the list pages by keyset on (column, id),
 # so page 4,000 costs what page 1 costs.
 SORT_COLUMNS = (
     "path",
@@ -13,8 +15,7 @@ SORT_COLUMNS = (
     "environment",
     "owner_team",
     "status",
-    "next_due",
-    "last_rotated",
+    "next_due",  # also for the rotation scheduler's "due before" scans
     "backend",
 )
 
@@ -63,7 +64,11 @@ class Secret(models.Model):
     class Meta:
         ordering = ["path", "id"]
         constraints = [models.UniqueConstraint(fields=["backend", "path"], name="secret_unique_backend_path")]
-        indexes = [models.Index(fields=[col, "id"], name=f"secret_{col}_id") for col in SORT_COLUMNS]
+        indexes = [models.Index(fields=[col, "id"], name=f"secret_{col}_id") for col in SORT_COLUMNS] + [
+            # Nullable dates sort by COALESCE(column, sentinel) (see inventory.paging).
+            models.Index(sort_key(col), F("id"), name=f"secret_{col}_key")
+            for col in NULL_SENTINELS
+        ]
 
     def __str__(self):
         return f"{self.backend}:{self.path}"
