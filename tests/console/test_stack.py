@@ -1,0 +1,206 @@
+"""Smoke test of the supervisor (`python -m console.stack`, what `make run` starts): the whole
+stack on free ports serves /healthz and /readyz, runs a Celery task through the real broker and
+worker, accepts a websocket, and on SIGTERM or SIGINT leaves no process behind. A second start
+on the same data folder (venv and database reused) must be serving in under 20 s."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from celery import Celery
+from websockets.sync.client import connect
+
+from console.stack.servers import free_port
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+SECOND_START_LIMIT = 20.0
+
+
+def stack_command(port: int, data_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "console.stack", "--port", str(port), "--data-dir", str(data_dir)]
+
+
+def stack_env() -> dict:
+    """The environment of someone typing `make run`: none of the test session's connections.
+    REDIS_URL passes through when set (the stack then uses it instead of starting Valkey)."""
+    drop = ("VAULT_", "BAO_", "AWS_", "DATABASE_URL", "CONSOLE_", "DJANGO_", "PORT")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    return {**env, "PYTHONUNBUFFERED": "1"}
+
+
+def process_groups() -> dict[int, int]:
+    """{pid: process group} of every live process (zombies included: they are not gone yet)."""
+    groups = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # exited while we looked
+            fields = stat[stat.rindex(")") + 2 :].split()
+            groups[int(entry.name)] = int(fields[2])
+    return groups
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").glob("[0-9]*/status"):
+        try:
+            status = entry.read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in status:
+            found.add(int(entry.parent.name))
+    return found
+
+
+class Stack:
+    def __init__(self, data_dir: Path, port: int):
+        self.data_dir, self.port = data_dir, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = data_dir.parent / f"stack-{port}.log"
+        self.process: subprocess.Popen | None = None
+        self.groups: set[int] = set()
+
+    def start(self) -> float:
+        """Start the supervisor; return the seconds until /healthz answered 200."""
+        started = time.monotonic()
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                stack_command(self.port, self.data_dir),
+                cwd=ROOT, env=stack_env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,  # like a terminal's foreground job: signals go to it alone
+            )  # fmt: skip
+        deadline = started + 180
+        while time.monotonic() < deadline:
+            self.groups |= children_of(self.process.pid)  # children lead their own groups
+            assert self.process.poll() is None, f"the supervisor exited early:\n{self.tail()}"
+            if (self.data_dir / "stack.json").exists() and self.healthz_ok():
+                return time.monotonic() - started
+            time.sleep(0.1)
+        raise AssertionError(f"the stack was not serving within 180 s:\n{self.tail()}")
+
+    def healthz_ok(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def state(self) -> dict:
+        return json.loads((self.data_dir / "stack.json").read_text())
+
+    def tail(self, lines: int = 40) -> str:
+        return (
+            "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+        )
+
+    def stop(self, sig: signal.Signals, timeout: float = 60) -> int:
+        self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+    def leftovers(self) -> dict[int, int]:
+        """Processes still alive in any child's process group (or the supervisor's own)."""
+        groups = self.groups | {self.process.pid}
+        return {pid: group for pid, group in process_groups().items() if group in groups}
+
+    def kill(self):
+        """Last resort after a failed test: nothing may outlive the session."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        for group in self.groups:
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def assert_stops_cleanly(stack: Stack, sig: signal.Signals):
+    children = stack.state()["children"]
+    assert set(children) >= {"openbao", "moto", "web", "worker", "beat"}  # + redis unless REDIS_URL
+    assert stack.groups >= set(children.values())
+    code = stack.stop(sig)
+    assert code == 0, f"supervisor exited {code} on {sig.name}:\n{stack.tail()}"
+    deadline = time.monotonic() + 10  # reparented grandchildren may need a moment to be reaped
+    while stack.leftovers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert stack.leftovers() == {}, f"left behind after {sig.name}: {stack.leftovers()}"
+    assert not (stack.data_dir / "stack.json").exists()
+    assert f"{sig.name}: stopping every process" in stack.log.read_text()
+
+
+def celery_round_trip(redis_url: str) -> str:
+    """Send console.echo through the stack's broker; its own worker answers through the backend."""
+    app = Celery("smoke", broker=redis_url, backend=redis_url)
+    app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
+    token = f"smoke-{uuid.uuid4().hex}"
+    try:
+        result = app.send_task("console.echo", args=[token], queue="console")
+        assert result.get(timeout=60) == token
+    finally:
+        app.close()
+    return token
+
+
+def test_the_stack_serves_everything_and_stops_without_orphans_then_restarts_fast(tmp_path, record_property):
+    data = tmp_path / "data"
+    stack = Stack(data, free_port())
+    try:
+        first = stack.start()
+        state = stack.state()
+        assert state["url"] == stack.url and state["supervisor"] == stack.process.pid
+
+        assert requests.get(f"{stack.url}/healthz", timeout=5).json() == {"status": "alive"}
+        ready = requests.get(f"{stack.url}/readyz", timeout=15)
+        assert ready.status_code == 200, ready.text
+        assert {name for name, check in ready.json()["checks"].items() if check["ok"]} >= {
+            "database", "redis", "vault", "aws",
+        }  # fmt: skip
+
+        celery_round_trip(state["redis_url"])
+
+        with connect(f"ws://127.0.0.1:{stack.port}/ws/live/", origin=stack.url, open_timeout=10) as ws:
+            hello = json.loads(ws.recv(timeout=10))
+            assert hello == {"type": "hello", "authenticated": False}
+
+        assert (data / "demo-logins.txt").exists()  # seed_demo ran; the banner prints it
+        assert "Demo logins" in stack.log.read_text()
+        assert_stops_cleanly(stack, signal.SIGTERM)
+
+        # Second start: same data folder (database migrated, demo seeded) and the same venv.
+        stack = Stack(data, free_port())
+        second = stack.start()
+        record_property("first_start_s", round(first, 1))
+        record_property("second_start_s", round(second, 1))
+        print(f"stack serving after {first:.1f} s (first start), {second:.1f} s (second start)")
+        assert second < SECOND_START_LIMIT, f"second start took {second:.1f} s"
+        assert requests.get(f"{stack.url}/readyz", timeout=15).status_code == 200
+        assert_stops_cleanly(stack, signal.SIGINT)
+    finally:
+        stack.kill()
+
+
+def test_the_stack_refuses_a_taken_port_and_starts_nothing(tmp_path):
+    stack = Stack(tmp_path / "data", free_port())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", stack.port))
+        taken.listen()
+        result = subprocess.run(
+            stack_command(stack.port, stack.data_dir),
+            cwd=ROOT, env=stack_env(), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert f"Port {stack.port} is taken" in result.stderr and "make run PORT=" in result.stderr
+    assert not (stack.data_dir / "stack.json").exists()
