@@ -75,7 +75,7 @@ def person(db):
     def make(username, group=None):
         user = User.objects.create_user(username, f"{username}@example.com", "a-long-test-password")
         if group:
-            user.groups.add(Group.objects.get(name=group))
+            user.groups.add(Group.objects.get_or_create(name=group)[0])
         return user
 
     return make

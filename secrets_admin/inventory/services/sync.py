@@ -48,6 +48,7 @@ TRACKED = (
     "problem",
 )
 SAVED = (*TRACKED, "next_due", "status", "missing_since")
+QUIET = {"remote_updated_at", "last_accessed"}
 
 
 def actor_name(actor) -> str:
@@ -162,16 +163,16 @@ def _apply_chunk(ctx: _Context, items: list) -> None:
                 new.append(secret)
                 continue
             seen_ids.append(secret.pk)
-            differs = _assign(secret, fields)
+            differs, counted = _assign(secret, fields)
             if secret.missing_since is not None:
-                secret.missing_since, differs = None, True
+                secret.missing_since, differs, counted = None, True, True
             versions_differ = _reconcile_versions(
                 secret, remote.versions, known_versions.get(secret.pk, {}), ctx
             )
             policy = ctx.policy_by_id.get(secret.rotation_policy_id)
             if status_service.refresh(secret, policy, now) or differs:
                 changed.append(secret)
-            if differs or versions_differ:
+            if counted or versions_differ:
                 run.changed += 1
             if fields["problem"]:
                 run.log(path, fields["problem"])
@@ -217,13 +218,16 @@ def _record_problem(ctx, problem: ListingProblem, secret, changed, seen_ids, now
                 changed.append(secret)
 
 
-def _assign(secret, fields: dict) -> bool:
-    differs = False
+def _assign(secret, fields: dict) -> tuple[bool, bool]:
+    """Copy fields onto the row. Returns (anything differs, a change worth counting): the
+    backend's own updated time moves with our own metadata writes, so alone it is saved quietly."""
+    differs = counted = False
     for key, value in fields.items():
         if getattr(secret, key) != value:
             setattr(secret, key, value)
             differs = True
-    return differs
+            counted = counted or key not in QUIET
+    return differs, counted
 
 
 def _version_state(v) -> str:
