@@ -159,6 +159,7 @@ def configure_database_engine(
     static_user,
     dynamic_role="app-readonly",
     static_role="app-static",
+    user_prefix=DEMO_USER_PREFIX,
 ) -> None:
     """Connection + a dynamic role + a static role in OpenBao's database engine (idempotent).
 
@@ -173,7 +174,7 @@ def configure_database_engine(
         username=target.user,
         password=target.password or "not-checked-on-a-trust-cluster",
         allowed_roles=[dynamic_role, static_role],
-        username_template=DEMO_USER_PREFIX + "{{.RoleName}}-{{random 8}}",
+        username_template=user_prefix + "{{.RoleName}}-{{random 8}}",
     )
     client.secrets.database.create_role(
         dynamic_role,

@@ -30,6 +30,11 @@ from secrets_admin.backends.base import (
 )
 
 log = logging.getLogger(__name__)
+# botocore's DEBUG output includes request and response bodies, i.e. secret values (SecretString).
+# Whatever LOG_LEVEL says, those loggers stop at INFO.
+for _name in ("botocore", "boto3", "s3transfer"):
+    if logging.getLogger(_name).level < logging.INFO:  # NOTSET (0) would inherit a DEBUG root
+        logging.getLogger(_name).setLevel(logging.INFO)
 NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 
 _PERMANENT_CODES = {

@@ -14,6 +14,9 @@ def secret(backend: str, entry: dict, versions: list[dict]) -> RemoteSecret:
     seen = {v["VersionId"]: v for v in versions}
     for version_id, stages in staged.items():  # a version the listing missed still counts
         seen.setdefault(version_id, {"VersionId": version_id, "VersionStages": stages})
+    # A version cannot be younger than the secret's last change. moto 5.2.5 reports the time of
+    # the ListSecretVersionIds call as CreatedDate; capping keeps its dates stable (no-op on AWS).
+    changed = md.parse_time(entry.get("LastChangedDate"))
     remote = []
     for info in sorted(
         seen.values(),
@@ -24,7 +27,7 @@ def secret(backend: str, entry: dict, versions: list[dict]) -> RemoteSecret:
         remote.append(
             RemoteVersion(
                 version_id=info["VersionId"],
-                created_at=md.parse_time(info.get("CreatedDate")),
+                created_at=_not_after(md.parse_time(info.get("CreatedDate")), changed),
                 stages=stages,
                 current=current,
                 deprecated=not stages,
@@ -74,3 +77,7 @@ def secret(backend: str, entry: dict, versions: list[dict]) -> RemoteSecret:
         rotation=rotation,
         details=details,
     )
+
+
+def _not_after(moment, limit):
+    return min(moment, limit) if moment and limit else moment
