@@ -2,6 +2,7 @@
 
 import segno
 from allauth.account.utils import get_login_redirect_url
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -89,6 +90,7 @@ def enroll(request):
             "otpauth_uri": uri,
             "device": device,
             "next": _safe_next(request, ""),
+            "mfa_required": settings.MFA_REQUIRED,
         },
         status=400 if form.errors else 200,
     )

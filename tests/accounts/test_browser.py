@@ -65,6 +65,7 @@ def test_log_in_enroll_log_out_and_log_in_again_with_a_code(live_server, setting
     page.wait_for_url(re.compile(r"/accounts/mfa/enroll/"))
     assert AuthenticatorDevice.objects.filter(user=bob, confirmed=False).count() == 1
     assert page.locator("img.cf-qr").get_attribute("src").startswith("data:image/svg+xml")
+    assert page.locator("text=Every account needs a second factor").is_visible()
 
     # 2. read the key as text, compute the code with an independent client
     key = page.locator("#totp-key").inner_text().replace(" ", "")

@@ -172,3 +172,22 @@ def test_a_pending_device_cannot_be_used_to_log_in(alice):
     assert client.session[SESSION_KEY] == str(alice.pk)
     assert DEVICE_ID_SESSION_KEY not in client.session
     assert AuthenticatorDevice.objects.get(pk=pending.pk).confirmed is False
+
+
+def test_password_change_needs_the_current_password_and_is_audited(alice):
+    client = Client()
+    client.force_login(alice)
+    new = "a-brand-new-password-42"
+    response = client.post(
+        "/accounts/password/change/", {"oldpassword": "wrong-password", "password1": new, "password2": new}
+    )
+    assert response.status_code == 200 and b"current password" in response.content.lower()
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+    response = client.post(
+        "/accounts/password/change/", {"oldpassword": PASSWORD, "password1": new, "password2": new}
+    )
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password(new)
+    assert last_entry("auth.password.changed").actor_id == alice.pk
