@@ -111,7 +111,7 @@ def secret_detail(request, pk):
 def secret_edit(request, pk):
     secret = get_object_or_404(Secret, pk=pk)
     initial = {"owner_team": secret.owner_team, "environment": secret.environment, "purpose": secret.purpose}
-    form = MetadataForm(request.POST or None, initial=initial)
+    form = MetadataForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and secret.writable and form.is_valid():
         changes = {key: form.cleaned_data[key] for key in ("owner_team", "environment", "purpose")}
         try:
@@ -173,7 +173,8 @@ def secret_register(request):
             messages.success(request, f"{secret.path} is in the inventory.")
             return redirect(secret)
     context = {"import_form": import_form, "create_form": create_form, "action": action}
-    return render(request, "inventory/secret_register.html", context, status=_status(form))
+    status = 400 if request.method == "POST" and form is None else _status(form)
+    return render(request, "inventory/secret_register.html", context, status=status)
 
 
 @require_groups(*VIEWERS)
