@@ -23,3 +23,15 @@ class Command(BaseCommand):
         (settings.DATA_DIR / "demo-logins.txt").write_text(text + "\n")
         self.stdout.write(text)
         demo_estate.seed_estate(self.stdout)
+        self._sync_inventory()
+
+    def _sync_inventory(self):
+        """Sync every backend so the console shows the estate on first start (never fatal here)."""
+        from secrets_admin.inventory.services.sync import sync_backend
+
+        for name in settings.SECRET_BACKENDS:
+            run = sync_backend(name, actor="manage.py seed_demo")
+            self.stdout.write(
+                f"inventory sync of {name}: {run.state}, {run.seen} seen, {run.created} new, "
+                f"{run.error_count} problems{f' ({run.error})' if run.error else ''}"
+            )
