@@ -146,3 +146,18 @@ def test_an_unreadable_secret_file_is_named_and_its_variable_falls_back_to_the_d
         DATABASE_URL_FILE=str(missing),
     )
     assert "DATABASE_URL_FILE is malformed" in result.stdout and "a readable file" in result.stdout
+
+
+def test_the_web_app_loads_when_every_backend_is_down():
+    # Nothing listens on these: the app must still load (then /readyz names what is down).
+    from console.stack.servers import free_port
+
+    down = {
+        "VAULT_ADDR": f"http://127.0.0.1:{free_port()}",
+        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+        "DATABASE_URL": f"postgres://nobody@127.0.0.1:{free_port()}/nothing",
+    }
+    result = run("import console.asgi; print('loaded')", **{**SAFE_PRODUCTION, **down})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("loaded")
