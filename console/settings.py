@@ -53,8 +53,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    # django-otp's own otp_totp/otp_static plugins are not installed: TOTPDevice keeps its seed in
+    # clear hex and StaticToken its codes in clear. secrets_admin.accounts has encrypted/hashed
+    # equivalents, and django-otp accepts codes from every installed device model.
     "axes",
     "django_filters",
     "django_htmx",
