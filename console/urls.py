@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("secrets_admin.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("inventory/", include("secrets_admin.inventory.urls")),
+    path("audit/", include("secrets_admin.audit.urls")),
     path("admin/", admin.site.urls),
 ]
