@@ -69,3 +69,26 @@ URLS += [
     # POST without a backend: back to the runs page with a message.
     ("/inventory/runs/start/", every(403, anonymous=302, no_device=302, security_team=302), "post"),
 ]
+
+
+# audit (appended by the audit app): security-team, cto and managers read the ledger and export it
+AUDIT_READERS = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
+
+
+def _audit_entry():
+    from django.db import transaction
+
+    from secrets_admin.audit import actions, services
+
+    with transaction.atomic():
+        entry = services.record(actions.EXPORTED, actor="matrix", data={"format": "csv", "filter": {}})
+    return f"/audit/{entry.sequence}/"
+
+
+URLS += [
+    ("/audit/", AUDIT_READERS),
+    ("/audit/", every(405, no_device=302), "post"),  # read-only page
+    (_audit_entry, AUDIT_READERS),
+    ("/audit/export.csv", AUDIT_READERS),
+    ("/audit/export.json", AUDIT_READERS),
+]
