@@ -15,7 +15,7 @@ from django.test import override_settings
 from console.stack.servers import Moto, OpenBao, Valkey, redis_reachable
 
 # boto3 must never find a developer's real AWS profile.
-os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"})
+os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
 os.environ.pop("AWS_PROFILE", None)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright
 
@@ -50,9 +50,10 @@ def servers(tmp_path_factory):
 def _settings_for_servers(servers, django_db_blocker):
     from django.conf import settings
 
+    bao = servers.openbao
     backends = {
         **settings.SECRET_BACKENDS,
-        "vault": {**settings.SECRET_BACKENDS["vault"], "url": servers.openbao.url, "token": servers.openbao.token},
+        "vault": {**settings.SECRET_BACKENDS["vault"], "url": bao.url, "token": bao.token},
         "aws": {**settings.SECRET_BACKENDS["aws"], "endpoint_url": servers.moto.url, "region": "us-east-1"},
     }
     url = servers.redis_url
@@ -69,7 +70,8 @@ def _settings_for_servers(servers, django_db_blocker):
             }
         },
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],  # speed only; never in settings.py
+        # Speed only; never in settings.py.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     )
     override.enable()
     from console.celery import app

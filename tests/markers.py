@@ -8,7 +8,8 @@ import pytest
 
 
 def needs(part: str, present: bool):
-    return pytest.mark.skipif(not present, reason=f"MISSING: {part} (CI installs it; nothing is skipped there)")
+    reason = f"MISSING: {part} (CI installs it; nothing is skipped there)"
+    return pytest.mark.skipif(not present, reason=reason)
 
 
 requires_postgres = needs(

@@ -4,7 +4,10 @@ from secrets_admin.backends import BackendError, backends_of_kind
 
 
 class Command(BaseCommand):
-    help = "Create the mounts, PKI role, policy and AppRole the console needs in each OpenBao/Vault (idempotent)."
+    help = (
+        "Create the mounts, PKI role, policy and AppRole the console needs in each OpenBao/Vault "
+        "(idempotent)."
+    )
 
     def handle(self, *args, **options):
         for backend in backends_of_kind("vault"):
