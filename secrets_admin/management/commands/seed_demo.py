@@ -13,7 +13,7 @@ class Command(BaseCommand):
                 "seed_demo writes public demo passwords; it runs only with CONSOLE_ENV=development."
             )
         users = demo.seed_users()
-        lines = ["Demo logins (password for all: %s):" % demo.DEMO_PASSWORD]
+        lines = [f"Demo logins (password for all: {demo.DEMO_PASSWORD}):"]
         lines += [f"  {username:<8} {group}" for username, group in users]
         hint = "python -c \"import pyotp; print(pyotp.TOTP('KEY').now())\""
         lines += ["", f"TOTP keys (add to an authenticator app, or: {hint}):"]
