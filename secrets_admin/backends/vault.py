@@ -6,11 +6,15 @@ never a key), database connection/role definitions and lease counts. Paths the a
 `<db>/static-roles/<name>`.
 
 Config keys beyond the connection: `kv_mount`, `pki_mount`, `database_mount`; `kv_prefix` (walk
-only this folder of the KV mount); `engines` (which of kv, pki, database to walk; default all).
+only this folder of the KV mount); `engines` (which of kv, pki, database to walk; default all);
+`workers` (metadata reads in flight during a walk, default 8).
 """
 
 import logging
 import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
 from urllib.parse import quote
 
@@ -40,22 +44,34 @@ class VaultBackend(SecretBackend):
     def __init__(self, name, config):
         super().__init__(name, config)
         self._local = threading.local()  # requests sessions are not shared across threads
+        self._login_lock = threading.Lock()
+        self._approle_token = None  # one AppRole login shared by every thread's client
 
     @property
     def client(self) -> hvac.Client:
+        token = self.config.get("token") or self._approle_login()
         client = getattr(self._local, "client", None)
-        if client is None:
+        if client is None or client.token != token:
             client = hvac.Client(
                 url=self.config["url"],
-                token=self.config.get("token"),
+                token=token,
                 namespace=self.config.get("namespace"),
                 timeout=self.config.get("timeout", 5),
             )
-            if not self.config.get("token"):
-                with self.errors("AppRole login"):
-                    client.auth.approle.login(self.config["role_id"], self.config["secret_id"])
             self._local.client = client
         return client
+
+    def _approle_login(self, *, renew: bool = False) -> str:
+        with self._login_lock:
+            if renew or not self._approle_token:
+                login = hvac.Client(url=self.config["url"], namespace=self.config.get("namespace"),
+                                    timeout=self.config.get("timeout", 5))  # fmt: skip
+                with self.errors("AppRole login"):
+                    auth = login.auth.approle.login(
+                        self.config["role_id"], self.config["secret_id"], use_token=False
+                    )
+                self._approle_token = auth["auth"]["client_token"]
+            return self._approle_token
 
     def errors(self, doing: str):
         return translated(self.name, doing, _classify, _explain)
@@ -70,7 +86,10 @@ class VaultBackend(SecretBackend):
             except hvac.exceptions.Forbidden:
                 if self.config.get("token"):
                     raise
-                self._local.client = None  # AppRole token may have expired: log in again, once
+                stale = self.client.token  # the AppRole token may have expired: log in again, once
+                with self._login_lock:
+                    if self._approle_token == stale:
+                        self._approle_token = None
                 return self.client.adapter.request(method, url, **kwargs)
 
     def _data(self, path: str, doing: str) -> dict:
@@ -231,13 +250,28 @@ class VaultBackend(SecretBackend):
                     raise
                 yield ListingProblem(self.name, f"{kv}/{folder}", exc)
                 continue
-            folders = []
-            for key in sorted(keys):
-                if key.endswith("/"):
-                    folders.append(folder + key)
-                    continue
-                yield self._item(f"{kv}/{folder}{key}", self._kv, folder + key)
-            pending.extend(reversed(folders))  # depth-first, alphabetical
+            keys = sorted(keys)
+            jobs = [(f"{kv}/{folder}{key}", self._kv, folder + key) for key in keys if not key.endswith("/")]
+            yield from self._read_all(jobs)
+            pending.extend(reversed([folder + key for key in keys if key.endswith("/")]))  # depth-first
+
+    def _read_all(self, jobs: list[tuple]):
+        """Run `_item(*job)` for every job and yield the results in order, with up to `workers`
+        (config, default 8) reads in flight: a walk is latency-bound, one request per secret."""
+        workers = int(self.config.get("workers") or 8)
+        if workers <= 1 or len(jobs) <= 1:
+            yield from (self._item(*job) for job in jobs)
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"walk-{self.name}") as pool:
+            todo, window = iter(jobs), deque()
+            for job in islice(todo, workers * 2):
+                window.append(pool.submit(self._item, *job))
+            while window:
+                result = window.popleft().result()
+                job = next(todo, None)
+                if job is not None:
+                    window.append(pool.submit(self._item, *job))
+                yield result
 
     def _item(self, path: str, read, *args):
         try:
@@ -256,8 +290,8 @@ class VaultBackend(SecretBackend):
 
     def walk_pki(self):
         pki = self.mounts["pki"]
-        for serial in sorted(self._list(f"{pki}/certs", f"list {pki}/certs")):
-            yield self._item(f"{pki}/cert/{serial}", self._certificate, serial)
+        serials = sorted(self._list(f"{pki}/certs", f"list {pki}/certs"))
+        yield from self._read_all([(f"{pki}/cert/{serial}", self._certificate, serial) for serial in serials])
 
     # --- database engine -------------------------------------------------------------------
     def _database_object(self, kind: str, name: str) -> RemoteSecret:

@@ -108,7 +108,22 @@ class TestVaultContract(BackendContract):
         # A folder we may not list is a problem too; its path ends in "/" (nothing under it was seen).
         return backend, readable, denied + [f"secret/{kv_prefix}/locked/"]
 
+    def one_at_a_time(self, backend):
+        return VaultBackend(backend.name, {**backend.config, "workers": 1})
+
     # --- KV v2 only ----------------------------------------------------------------------
+    def test_a_concurrent_walk_yields_the_same_items_in_the_same_order(self, openbao, kv_prefix, make_secret):
+        for n in range(40):
+            make_secret(f"team{n % 3}/{'deep/' * (n % 2)}s{n:02}", metadata={"owner": f"team{n % 3}"})
+        config = vault_config(openbao, kv_prefix=kv_prefix, engines="kv")
+        one = list(VaultBackend("v", {**config, "workers": 1}).iter_secrets())
+        many = list(VaultBackend("v", {**config, "workers": 8}).iter_secrets())
+        assert len(one) == 40 and one == many
+        assert [item.path for item in one][:2] == [
+            f"secret/{kv_prefix}/team0/s00",
+            f"secret/{kv_prefix}/team0/s02",
+        ]
+
     def test_soft_deleted_and_destroyed_versions_are_flagged(self, backend, root, make_secret, kv_prefix):
         path, _ = make_secret("lineage", versions=4)
         key = f"{kv_prefix}/lineage"
