@@ -96,3 +96,9 @@ class AuditCheckpoint(models.Model):
     def __str__(self):
         state = "ok" if self.ok else f"broken at #{self.broken_at}"
         return f"{'full' if self.full else 'incremental'} verification up to #{self.sequence}: {state}"
+
+    def save(self, *args, **kwargs):
+        # A checkpoint is a record of what a verification saw: it is written once, never edited.
+        if not self._state.adding:
+            raise AppendOnlyError("audit checkpoints are written once; run a new verification instead")
+        super().save(*args, **kwargs)

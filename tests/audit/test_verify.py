@@ -5,7 +5,7 @@ from django.core.management import load_command_class
 from django.db import connections, transaction
 
 from secrets_admin.audit import chain, services
-from secrets_admin.audit.models import AuditCheckpoint, AuditEntry
+from secrets_admin.audit.models import AppendOnlyError, AuditCheckpoint, AuditEntry
 from tests.audit.conftest import THING_DONE, tamper
 
 
@@ -119,3 +119,15 @@ def test_a_break_is_logged_critical_and_handed_to_the_alert_hook(caplog, monkeyp
     services.verify(full=True)
     assert [o.broken_at for o in seen] == [2]
     assert any(r.levelname == "CRITICAL" and "#2" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.django_db
+def test_a_checkpoint_cannot_be_edited_and_verifying_writes_no_audit_entry():
+    write(2)
+    services.verify(full=True)
+    checkpoint = services.last_checkpoint()
+    checkpoint.sequence = 99
+    with pytest.raises(AppendOnlyError):
+        checkpoint.save()
+    assert AuditCheckpoint.objects.get().sequence == 2
+    assert AuditEntry.objects.count() == 2
