@@ -121,7 +121,7 @@ class TestVaultContract(BackendContract):
         assert len(one) == 40 and one == many
         assert [item.path for item in one][:2] == [
             f"secret/{kv_prefix}/team0/s00",
-            f"secret/{kv_prefix}/team0/s02",
+            f"secret/{kv_prefix}/team0/s06",
         ]
 
     def test_soft_deleted_and_destroyed_versions_are_flagged(self, backend, root, make_secret, kv_prefix):
