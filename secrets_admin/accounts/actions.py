@@ -14,6 +14,7 @@ ACTIONS = {
     "mfa.stepup.verified": "A one-time code authorised a sensitive action (purpose in data)",
     "mfa.device.added": "A user confirmed a new authenticator app",
     "mfa.recovery_codes.generated": "A user generated a new set of recovery codes",
+    "mfa.recovery_codes.download_refused": "A recovery-code download did not match the user's unused codes",
     "group.member.added": "A security-team member added a user to a group",
     "group.member.removed": "A security-team member removed a user from a group",
     "group.member.refused": "A group membership change was refused (bad or tampered input)",

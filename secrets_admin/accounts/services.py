@@ -64,6 +64,19 @@ def _refuse(user, *, purpose: str, reason: str, message: str, request=None):
     raise ValidationError(message, code=reason)
 
 
+def record_invalid_form(user, *, purpose: str, request=None) -> None:
+    """Audit a code form that did not even validate (empty, oversized, tampered hidden fields)."""
+    try:
+        _refuse(user, purpose=purpose, reason="invalid_form", message="", request=request)
+    except ValidationError:
+        pass
+
+
+def record_refused_download(user, *, request=None) -> None:
+    with transaction.atomic():
+        record("mfa.recovery_codes.download_refused", actor=user, data={}, request=request)
+
+
 def _clean(code) -> str:
     return "".join(str(code or "").split())
 

@@ -65,7 +65,9 @@ def enroll(request):
         return redirect("accounts:mfa")
     device = services.pending_authenticator(request.user)
     form = EnrollForm(request.POST or None, initial={"device_id": device.pk})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        services.record_invalid_form(request.user, purpose="enroll", request=request)
+    elif request.method == "POST":
         try:
             codes = services.do_confirm_authenticator(
                 actor=request.user,
@@ -123,7 +125,9 @@ def verify(request):
             return redirect("account_login")
         user = stage.login.user
     form = LoginCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        services.record_invalid_form(user, purpose="login", request=request)
+    elif request.method == "POST":
         try:
             device = services.do_verify_login(user=user, code=form.cleaned_data["code"], request=request)
         except ValidationError as exc:
@@ -148,7 +152,9 @@ def verify(request):
 @login_required
 def recovery_regenerate(request):
     form = RegenerateRecoveryCodesForm(request.POST)
-    if form.is_valid():
+    if not form.is_valid():
+        services.record_invalid_form(request.user, purpose="mfa.recovery_codes.regenerate", request=request)
+    else:
         try:
             codes = services.do_regenerate_recovery_codes(
                 actor=request.user, otp_code=form.cleaned_data["otp_code"], request=request
@@ -177,6 +183,7 @@ def recovery_download(request):
     """Echo the user's own *unused* recovery codes back as a text file; nothing is stored."""
     form = RecoveryCodesDownloadForm(request.POST)
     if not form.is_valid() or not services.unused_recovery_codes(request.user, form.cleaned_data["codes"]):
+        services.record_refused_download(request.user, request=request)
         return HttpResponseBadRequest(
             "These are not your current recovery codes. Generate new ones on the MFA page.",
             content_type="text/plain; charset=utf-8",

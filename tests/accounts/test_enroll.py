@@ -138,3 +138,32 @@ def test_the_admin_needs_a_verified_superuser(person):
     response = Client().get("/admin/")
     assert response.status_code == 302
     assert Client().get(response["Location"])["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "purpose"),
+    [
+        (ENROLL, {"device_id": "1 OR 1=1", "code": "123456"}, "enroll"),
+        (ENROLL, {"code": "123456"}, "enroll"),
+        ("/accounts/mfa/recovery-codes/", {"otp_code": "x" * 50}, "mfa.recovery_codes.regenerate"),
+    ],
+)
+def test_tampered_code_forms_are_refused_change_nothing_and_are_audited(person, url, data, purpose):
+    user, _, client = person("bob", "developers", device=False)
+    client.get(ENROLL)
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert not AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
+    assert not RecoveryCodeDevice.objects.filter(user=user).exists()
+    assert last_entry("mfa.code.failed").data == {
+        "purpose": purpose,
+        "reason": "invalid_form",
+        "step_up": False,
+    }
+
+
+def test_a_refused_recovery_code_download_is_audited(person):
+    user, _, client = person("bob", "developers")
+    response = client.post("/accounts/mfa/recovery-codes/download/", {"codes": "aaaaa-bbbbb"})
+    assert response.status_code == 400
+    assert last_entry("mfa.recovery_codes.download_refused").actor_id == user.pk

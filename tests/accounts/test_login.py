@@ -191,3 +191,17 @@ def test_password_change_needs_the_current_password_and_is_audited(alice):
     alice.refresh_from_db()
     assert alice.check_password(new)
     assert last_entry("auth.password.changed").actor_id == alice.pk
+
+
+def test_a_tampered_code_field_is_refused_and_audited(alice):
+    make_device(alice)
+    client = Client()
+    password_step(client)
+    response = client.post(VERIFY, {"code": "9" * 500})
+    assert response.status_code == 400
+    assert SESSION_KEY not in client.session
+    assert last_entry("mfa.code.failed").data == {
+        "purpose": "login",
+        "reason": "invalid_form",
+        "step_up": False,
+    }
