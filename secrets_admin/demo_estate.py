@@ -274,6 +274,7 @@ def _seed_database(vault, stdout) -> None:
             connection="demo-postgres",
             database=DEMO_DATABASE,
             static_user=DEMO_STATIC_USER,
+            user_prefix=DEMO_USER_PREFIX,
         )
         leases, _ = vault.lease_count("app-readonly")
         for _ in range(max(0, 2 - (leases or 0))):  # outstanding leases to count; the logins are dropped here
