@@ -55,6 +55,12 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}@{host}:{parts.port or 5432}"))
+
+
 def setup_django() -> None:
     os.environ["DATABASE_URL"] = URL
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
@@ -148,7 +154,12 @@ def time_records(count: int = 1000) -> float:
 
 
 def main() -> int:
-    ensure_database(URL)
+    try:
+        ensure_database(URL)
+    except Exception as exc:  # no PostgreSQL here: say so in the RESULT line rather than a traceback
+        missing = {"bench": "audit", "ok": False, "error": f"MISSING: PostgreSQL at {_redacted(URL)}: {exc}"}
+        print("RESULT " + json.dumps(missing, sort_keys=True), flush=True)
+        return 1
     setup_django()
     from django.db import connection
 

@@ -7,6 +7,6 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit ledger"
 
     def ready(self):
-        from secrets_admin.audit import actions
+        from secrets_admin.audit import actions, checks  # noqa: F401 (registers the checks)
 
         actions.register_own()
