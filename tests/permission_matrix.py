@@ -92,3 +92,13 @@ URLS += [
     ("/audit/export.csv", AUDIT_READERS),
     ("/audit/export.json", AUDIT_READERS),
 ]
+
+
+# accounts: more allauth pages (rendered inside the console layout)
+URLS += [
+    ("/accounts/email/", LOGGED_IN),
+    ("/accounts/reauthenticate/", LOGGED_IN),
+    ("/accounts/password/reset/done/", every(200, no_device=302)),
+    ("/accounts/mfa/verify/", every(302), "post"),  # no pending login: back to login / sent on
+    ("/accounts/mfa/enroll/", every(302, no_device=400), "post"),  # empty form: 400 with errors
+]

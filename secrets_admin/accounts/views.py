@@ -64,7 +64,7 @@ def enroll(request):
         messages.info(request, "Your authenticator app is already set up.")
         return redirect("accounts:mfa")
     device = services.pending_authenticator(request.user)
-    form = EnrollForm(request.POST or None, initial={"device_id": device.pk})
+    form = EnrollForm(request.POST if request.method == "POST" else None, initial={"device_id": device.pk})
     if request.method == "POST" and not form.is_valid():
         services.record_invalid_form(request.user, purpose="enroll", request=request)
     elif request.method == "POST":
@@ -124,7 +124,7 @@ def verify(request):
         if stage is None:
             return redirect("account_login")
         user = stage.login.user
-    form = LoginCodeForm(request.POST or None)
+    form = LoginCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and not form.is_valid():
         services.record_invalid_form(user, purpose="login", request=request)
     elif request.method == "POST":
@@ -198,7 +198,7 @@ def recovery_download(request):
 
 @require_groups(SECURITY_TEAM)
 def members_page(request):
-    form = MembershipForm(request.POST or None, actor=request.user)
+    form = MembershipForm(request.POST if request.method == "POST" else None, actor=request.user)
     status = 200
     if request.method == "POST":
         if form.is_valid():
