@@ -12,10 +12,10 @@ only this folder of the KV mount); `engines` (which of kv, pki, database to walk
 
 import logging
 import threading
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
-from pathlib import Path
 from urllib.parse import quote
 
 import hvac
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 ENGINES = ("kv", "pki", "database")
 VALUE_KEY = "value"  # create_secret stores {"value": <generated>} in the KV data
 
-POLICY_DIR = Path(__file__).parent / "policies"
 CONSOLE_POLICY = "candlefish-console"
 
 # Retrying cannot fix these: the request itself is wrong or not allowed.
@@ -46,6 +45,7 @@ class VaultBackend(SecretBackend):
         self._local = threading.local()  # requests sessions are not shared across threads
         self._login_lock = threading.Lock()
         self._approle_token = None  # one AppRole login shared by every thread's client
+        self._approle_renew_at = 0.0
 
     @property
     def client(self) -> hvac.Client:
@@ -61,35 +61,49 @@ class VaultBackend(SecretBackend):
             self._local.client = client
         return client
 
-    def _approle_login(self, *, renew: bool = False) -> str:
+    def _approle_login(self) -> str:
+        """The shared AppRole token, logging in when there is none or it is about to expire."""
         with self._login_lock:
-            if renew or not self._approle_token:
-                login = hvac.Client(url=self.config["url"], namespace=self.config.get("namespace"),
-                                    timeout=self.config.get("timeout", 5))  # fmt: skip
+            if not self._approle_token or time.monotonic() > self._approle_renew_at:
+                login = hvac.Client(
+                    url=self.config["url"],
+                    namespace=self.config.get("namespace"),
+                    timeout=self.config.get("timeout", 5),
+                )
                 with self.errors("AppRole login"):
                     auth = login.auth.approle.login(
                         self.config["role_id"], self.config["secret_id"], use_token=False
                     )
+                ttl = auth["auth"].get("lease_duration") or 3600
                 self._approle_token = auth["auth"]["client_token"]
+                self._approle_renew_at = time.monotonic() + ttl - min(60, ttl / 10)
             return self._approle_token
+
+    def _token_revoked(self) -> bool:
+        """After a 403: is it our AppRole token that is gone (revoked, expired early)?"""
+        if self.config.get("token"):
+            return False
+        try:
+            self.client.auth.token.lookup_self()
+        except hvac.exceptions.Forbidden:
+            with self._login_lock:
+                self._approle_token = None
+            return True
+        return False
 
     def errors(self, doing: str):
         return translated(self.name, doing, _classify, _explain)
 
     # --- low-level calls -------------------------------------------------------------------
     def _call(self, method: str, path: str, doing: str, **kwargs):
-        """One API call; an AppRole token that expired is renewed by logging in once more."""
+        """One API call; an AppRole token that was revoked is replaced by logging in once more."""
         url = "/v1/" + quote(path.strip("/"), safe="/:@-._~")
         with self.errors(doing):
             try:
                 return self.client.adapter.request(method, url, **kwargs)
             except hvac.exceptions.Forbidden:
-                if self.config.get("token"):
-                    raise
-                stale = self.client.token  # the AppRole token may have expired: log in again, once
-                with self._login_lock:
-                    if self._approle_token == stale:
-                        self._approle_token = None
+                if not self._token_revoked():
+                    raise  # a real denial by policy
                 return self.client.adapter.request(method, url, **kwargs)
 
     def _data(self, path: str, doing: str) -> dict:
@@ -328,47 +342,10 @@ class VaultBackend(SecretBackend):
             self.client.auth.token.lookup_self()
 
     def bootstrap(self) -> list[str]:
-        """Make sure the mounts and policies the console needs exist. Idempotent; needs an admin
-        token. Returns what it changed, one line per change."""
-        kv, pki, db = self.config["kv_mount"], self.config["pki_mount"], self.config["database_mount"]
-        changes = []
-        with self.errors("bootstrap"):
-            mounts = self.client.sys.list_mounted_secrets_engines()["data"]
-            wanted = {kv: ("kv", {"version": "2"}), pki: ("pki", None), db: ("database", None)}
-            for path, (engine, options) in wanted.items():
-                if f"{path}/" not in mounts:
-                    self.client.sys.enable_secrets_engine(engine, path=path, options=options)
-                    changes.append(f"enabled {engine} at {path}/")
-            if not self._pki_has_issuer(pki):
-                self.client.sys.tune_mount_configuration(path=pki, max_lease_ttl="87600h")
-                self.client.secrets.pki.generate_root(
-                    type="internal",
-                    common_name="Candlefish Demo Root CA",
-                    extra_params={"ttl": "87600h"},
-                    mount_point=pki,
-                )
-                changes.append(f"generated a root CA in {pki}/")
-            self.client.secrets.pki.create_or_update_role(
-                "candlefish",
-                {"allow_any_name": True, "max_ttl": "8760h", "key_type": "ec", "key_bits": 256},
-                mount_point=pki,
-            )
-            policy = (POLICY_DIR / f"{CONSOLE_POLICY}.hcl").read_text()
-            self.client.sys.create_or_update_policy(CONSOLE_POLICY, policy)
-            auth = self.client.sys.list_auth_methods()["data"]
-            if "approle/" not in auth:
-                self.client.sys.enable_auth_method("approle")
-                changes.append("enabled approle auth")
-            self.client.auth.approle.create_or_update_approle(
-                CONSOLE_POLICY, token_policies=[CONSOLE_POLICY], token_ttl="1h", token_max_ttl="24h"
-            )
-        return changes
+        """Make sure the mounts and policies the console needs exist (see vault_setup)."""
+        from secrets_admin.backends.vault_setup import bootstrap
 
-    def _pki_has_issuer(self, mount: str) -> bool:
-        try:
-            return bool(self.client.secrets.pki.list_issuers(mount_point=mount)["data"]["keys"])
-        except hvac.exceptions.InvalidPath:
-            return False
+        return bootstrap(self)
 
 
 def _classify(exc):

@@ -215,3 +215,21 @@ class TestConsolePolicy:
         assert backend.describe(f"secret/{kv_prefix}/k").name == "k"
         time.sleep(3)
         assert backend.describe(f"secret/{kv_prefix}/k").name == "k"
+
+    def test_a_revoked_approle_token_is_replaced_but_a_denial_stays_a_denial(
+        self, openbao, root, approle, kv_prefix
+    ):
+        root.secrets.kv.v2.create_or_update_secret(f"{kv_prefix}/k", secret={"value": "v"})
+        backend = VaultBackend(
+            "vault-revoked", vault_config(openbao, kv_prefix=kv_prefix, engines="kv", **approle)
+        )
+        assert backend.describe(f"secret/{kv_prefix}/k").name == "k"
+        first = backend.client.token
+        root.auth.token.revoke(first)
+        assert backend.describe(f"secret/{kv_prefix}/k").name == "k"
+        second = backend.client.token
+        assert second != first
+        with pytest.raises(BackendError, match="permission denied") as caught:
+            backend._call("GET", "sys/policies/acl/default", "read a policy we may not read")
+        assert caught.value.permanent
+        assert backend.client.token == second, "a denial by policy does not log in again"

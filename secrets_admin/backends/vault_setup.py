@@ -1,0 +1,56 @@
+"""Bootstrap an OpenBao/Vault for the console (`manage.py setup_vault`, `make run`, tests).
+
+Uses the adapter's own client, so hvac stays imported by vault.py alone.
+"""
+
+from pathlib import Path
+
+POLICY_DIR = Path(__file__).parent / "policies"
+
+
+def bootstrap(backend) -> list[str]:
+    """Make sure the mounts and policies the console needs exist. Idempotent; needs an admin
+    token. Returns what it changed, one line per change."""
+    from secrets_admin.backends.vault import CONSOLE_POLICY
+
+    config, client = backend.config, backend.client
+    kv, pki, db = config["kv_mount"], config["pki_mount"], config["database_mount"]
+    changes = []
+    has_issuer = (
+        bool(backend._list(f"{pki}/issuers", "list PKI issuers")) if _mounted(backend, pki) else False
+    )
+    with backend.errors("bootstrap"):
+        mounts = client.sys.list_mounted_secrets_engines()["data"]
+        wanted = {kv: ("kv", {"version": "2"}), pki: ("pki", None), db: ("database", None)}
+        for path, (engine, options) in wanted.items():
+            if f"{path}/" not in mounts:
+                client.sys.enable_secrets_engine(engine, path=path, options=options)
+                changes.append(f"enabled {engine} at {path}/")
+        if not has_issuer:
+            client.sys.tune_mount_configuration(path=pki, max_lease_ttl="87600h")
+            client.secrets.pki.generate_root(
+                type="internal",
+                common_name="Candlefish Demo Root CA",
+                extra_params={"ttl": "87600h"},
+                mount_point=pki,
+            )
+            changes.append(f"generated a root CA in {pki}/")
+        client.secrets.pki.create_or_update_role(
+            "candlefish",
+            {"allow_any_name": True, "max_ttl": "8760h", "key_type": "ec", "key_bits": 256},
+            mount_point=pki,
+        )
+        policy = (POLICY_DIR / f"{CONSOLE_POLICY}.hcl").read_text()
+        client.sys.create_or_update_policy(CONSOLE_POLICY, policy)
+        if "approle/" not in client.sys.list_auth_methods()["data"]:
+            client.sys.enable_auth_method("approle")
+            changes.append("enabled approle auth")
+        client.auth.approle.create_or_update_approle(
+            CONSOLE_POLICY, token_policies=[CONSOLE_POLICY], token_ttl="1h", token_max_ttl="24h"
+        )
+    return changes
+
+
+def _mounted(backend, path: str) -> bool:
+    with backend.errors("list mounts"):
+        return f"{path}/" in backend.client.sys.list_mounted_secrets_engines()["data"]
