@@ -79,3 +79,13 @@ def test_rotate_field_keys_re_encrypts_with_the_new_key_and_codes_keep_working(
         stale = AuthenticatorDevice(encrypted_key=old_token)
         with pytest.raises(ImproperlyConfigured):
             stale.bin_key  # noqa: B018
+
+
+def test_a_malformed_field_key_is_a_system_check_error(settings):
+    from secrets_admin.accounts.checks import field_keys
+
+    assert field_keys() == []
+    settings.FIELD_ENCRYPTION_KEYS = ["not-a-fernet-key"]
+    assert [e.id for e in field_keys()] == ["accounts.E001"]
+    settings.FIELD_ENCRYPTION_KEYS = []
+    assert [e.id for e in field_keys()] == ["accounts.E001"]
