@@ -167,3 +167,23 @@ def test_the_fast_hash_equals_the_plain_canonical_json(text):
     document = chain.canonical_document(*fields)
     assert '"created_at":"2026-01-02T03:04:05.000000Z"' in document
     assert chain.entry_hash(*fields) == hashlib.sha256(document.encode()).hexdigest()
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_entries_read_only(admin_user, client):
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from tests.accounts.conftest import make_device
+
+    device = make_device(admin_user)  # the admin is for superusers with a verified second factor
+    client.force_login(admin_user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    with transaction.atomic():
+        entry = services.record(THING_DONE, actor=None)
+    response = client.get(f"/admin/audit/auditentry/{entry.sequence}/change/")
+    assert response.status_code == 200 and b'name="_save"' not in response.content
+    assert client.post(f"/admin/audit/auditentry/{entry.sequence}/delete/").status_code == 403
+    assert client.get("/admin/audit/auditentry/").status_code == 200
+    assert AuditEntry.objects.filter(sequence=entry.sequence).exists()
