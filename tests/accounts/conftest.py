@@ -1,46 +1,13 @@
-"""Accounts fixtures: people per group, authenticators with known keys, verified sessions.
-
-`person("carol", "security-team", device=True, verified=True)` returns (user, device, client).
+"""Accounts fixtures. `person("carol", "security-team", device=True, verified=True)` returns
+(user, device, client). Helpers live in tests/accounts/factories.py.
 """
 
-import secrets
-import time
-
-import pyotp
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from secrets_admin.accounts.models import AuthenticatorDevice
-from secrets_admin.audit.models import AuditEntry
-
-PASSWORD = "correct-horse-battery-staple"
-
-
-def make_device(user, *, confirmed=True, key: bytes | None = None) -> AuthenticatorDevice:
-    device = AuthenticatorDevice(user=user, name="Test app", confirmed=confirmed)
-    device.set_key(key or secrets.token_bytes(20))
-    device.save()
-    return device
-
-
-def totp_for(device) -> pyotp.TOTP:
-    """An independent client (pyotp) holding the same key the user typed in."""
-    return pyotp.TOTP(device.base32_key)
-
-
-def code_at_step(device, offset: int) -> str:
-    """The code for the current time step + offset (-1, 0, +1 are inside the tolerance)."""
-    return totp_for(device).at(time.time(), counter_offset=offset)
-
-
-def actions(**filters) -> list[str]:
-    return list(AuditEntry.objects.filter(**filters).order_by("sequence").values_list("action", flat=True))
-
-
-def last_entry(action):
-    return AuditEntry.objects.filter(action=action).order_by("-sequence").first()
+from tests.accounts.factories import PASSWORD, make_device
 
 
 @pytest.fixture

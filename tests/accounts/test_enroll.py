@@ -8,7 +8,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from secrets_admin.accounts.models import AuthenticatorDevice, RecoveryCode, RecoveryCodeDevice
-from tests.accounts.conftest import actions, code_at_step, last_entry, totp_for
+from tests.accounts.factories import actions, code_at_step, last_entry, totp_for
 
 pytestmark = pytest.mark.django_db
 ENROLL = "/accounts/mfa/enroll/"

@@ -8,7 +8,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 
 from secrets_admin.accounts import services
 from secrets_admin.accounts.models import AuthenticatorDevice
-from tests.accounts.conftest import PASSWORD, actions, code_at_step, last_entry, make_device, totp_for
+from tests.accounts.factories import PASSWORD, actions, code_at_step, last_entry, make_device, totp_for
 
 pytestmark = pytest.mark.django_db
 

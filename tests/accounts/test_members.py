@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from tests.accounts.conftest import actions, code_at_step, last_entry
+from tests.accounts.factories import actions, code_at_step, last_entry
 
 pytestmark = pytest.mark.django_db
 MEMBERS = "/accounts/members/"

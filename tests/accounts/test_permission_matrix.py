@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from tests.accounts.conftest import make_device
+from tests.accounts.factories import make_device
 from tests.permission_matrix import ALL, URLS
 
 

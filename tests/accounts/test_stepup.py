@@ -10,7 +10,7 @@ from django.utils import timezone
 from secrets_admin.accounts.models import AuthenticatorDevice, UsedCode
 from secrets_admin.accounts.stepup import StepUpFailed, flush_step_up_failures, verify_step_up
 from secrets_admin.audit.models import AuditEntry
-from tests.accounts.conftest import actions, code_at_step, last_entry, make_device, totp_for
+from tests.accounts.factories import actions, code_at_step, last_entry, make_device, totp_for
 from tests.markers import requires_postgres
 
 

@@ -12,7 +12,7 @@ from django.test import override_settings
 from django_otp.oath import TOTP
 
 from secrets_admin.accounts.models import AuthenticatorDevice
-from tests.accounts.conftest import code_at_step, make_device, totp_for
+from tests.accounts.factories import code_at_step, make_device, totp_for
 
 RFC_KEY = b"12345678901234567890"  # RFC 6238 appendix B, SHA1
 RFC_VECTORS = [
