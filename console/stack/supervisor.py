@@ -48,16 +48,51 @@ def _on_signal(signum, frame):
     raise Stopping(signal.Signals(signum).name)
 
 
+_setup_processes: set[subprocess.Popen] = set()  # running manage.py commands, stopped on the way out
+
+
 def manage(env: dict, *args: str) -> None:
-    """Run a management command to completion, its output prefixed 'setup'."""
+    """Run a management command to completion, its output prefixed 'setup'. Raises RuntimeError."""
     proc = subprocess.Popen(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )  # fmt: skip
-    for raw in iter(proc.stdout.readline, b""):
-        sink("setup", raw.decode(errors="replace").rstrip())
-    if proc.wait() != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed with exit code {proc.returncode}")
+    _setup_processes.add(proc)
+    try:
+        for raw in iter(proc.stdout.readline, b""):
+            sink("setup", raw.decode(errors="replace").rstrip())
+        if proc.wait() != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed with exit code {proc.returncode}")
+    finally:
+        _setup_processes.discard(proc)
+
+
+class Background(threading.Thread):
+    """Runs function(*args) on a thread; join() re-raises what it raised."""
+
+    def __init__(self, function, *args):
+        super().__init__(daemon=True)
+        self.function, self.args, self.error = function, args, None
+
+    def run(self):
+        try:
+            self.function(*self.args)
+        except Exception as exc:  # handed to join()
+            self.error = exc
+
+    def join(self, timeout=None):
+        super().join(timeout)
+        if self.error:
+            raise self.error
+
+
+def stop_setup_processes():
+    for proc in list(_setup_processes):
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def main(argv=None) -> int:
@@ -92,8 +127,10 @@ def main(argv=None) -> int:
         moto = Moto(data / "moto", sink).start()
         servers += [bao, moto]
 
+        # Our servers win over the caller's settings, including NAME_FILE forms (the file would win).
+        ours = ("REDIS_URL", "VAULT_TOKEN", "AWS_ENDPOINT_URL")
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k.removesuffix("_FILE") not in ours or k in ours},
             "CONSOLE_DATA_DIR": str(data),
             "REDIS_URL": redis_url,
             "VAULT_ADDR": bao.url,
@@ -106,7 +143,7 @@ def main(argv=None) -> int:
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("AWS_PROFILE", None)
-        migrate = threading.Thread(target=manage, args=(env, "migrate", "--noinput", "-v", "0"))
+        migrate = Background(manage, env, "migrate", "--noinput", "-v", "0")
         migrate.start()
         for server in servers:
             server.wait_ready()
@@ -117,31 +154,9 @@ def main(argv=None) -> int:
 
         web_url = f"http://127.0.0.1:{args.port}"
         web = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port), "console.asgi:application"]
-        worker = [
-            "-m",
-            "celery",
-            "-A",
-            "console",
-            "worker",
-            "-l",
-            "INFO",
-            "--concurrency",
-            "2",
-            "-Q",
-            "console",
-        ]
+        worker = "-m celery -A console worker -l INFO --concurrency 2 -Q console".split()
         worker += ["-n", f"console-{os.getpid()}@%h"]
-        beat = [
-            "-m",
-            "celery",
-            "-A",
-            "console",
-            "beat",
-            "-l",
-            "INFO",
-            "-s",
-            str(data / "celerybeat-schedule"),
-        ]
+        beat = "-m celery -A console beat -l INFO -s".split() + [str(data / "celerybeat-schedule")]
         apps = [
             DjangoProcess("web", web, data, env, sink, ready_url=f"{web_url}/healthz", cwd=ROOT),
             DjangoProcess("worker", worker, data, env, sink, cwd=ROOT),
@@ -182,5 +197,6 @@ def main(argv=None) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_setup_processes()
         stop_all(servers)
         (data / "stack.json").unlink(missing_ok=True)

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SECOND_START_LIMIT = 20.0
 
 
-def stack_command(port: int, data_dir: Path) -> list[str]:
-    return [sys.executable, "-m", "console.stack", "--port", str(port), "--data-dir", str(data_dir)]
+def stack_command(port: int, data_dir: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "console.stack", "--port", str(port), "--data-dir", str(data_dir), *extra]
 
 
 def stack_env() -> dict:
@@ -64,22 +64,26 @@ def children_of(pid: int) -> set[int]:
 
 
 class Stack:
-    def __init__(self, data_dir: Path, port: int):
-        self.data_dir, self.port = data_dir, port
+    def __init__(self, data_dir: Path, port: int, *extra: str, **env: str):
+        self.data_dir, self.port, self.extra, self.env = data_dir, port, extra, env
         self.url = f"http://127.0.0.1:{port}"
         self.log = data_dir.parent / f"stack-{port}.log"
         self.process: subprocess.Popen | None = None
         self.groups: set[int] = set()
 
+    def spawn(self):
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                stack_command(self.port, self.data_dir, *self.extra),
+                cwd=ROOT, env={**stack_env(), **self.env},
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,  # like a terminal's foreground job: signals go to it alone
+            )  # fmt: skip
+
     def start(self) -> float:
         """Start the supervisor; return the seconds until /healthz answered 200."""
         started = time.monotonic()
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                stack_command(self.port, self.data_dir),
-                cwd=ROOT, env=stack_env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,  # like a terminal's foreground job: signals go to it alone
-            )  # fmt: skip
+        self.spawn()
         deadline = started + 180
         while time.monotonic() < deadline:
             self.groups |= children_of(self.process.pid)  # children lead their own groups
@@ -188,6 +192,37 @@ def test_the_stack_serves_everything_and_stops_without_orphans_then_restarts_fas
         assert second < SECOND_START_LIMIT, f"second start took {second:.1f} s"
         assert requests.get(f"{stack.url}/readyz", timeout=15).status_code == 200
         assert_stops_cleanly(stack, signal.SIGINT)
+    finally:
+        stack.kill()
+
+
+def test_when_a_child_dies_the_supervisor_stops_the_others_and_exits_1(tmp_path):
+    stack = Stack(tmp_path / "data", free_port(), "--no-seed")
+    try:
+        stack.start()
+        beat = stack.state()["children"]["beat"]
+        os.killpg(beat, signal.SIGKILL)
+        assert stack.process.wait(60) == 1
+        assert "beat exited; stopping the stack" in stack.log.read_text()
+        assert stack.leftovers() == {}, f"left behind: {stack.leftovers()}"
+    finally:
+        stack.kill()
+
+
+def test_a_failed_migration_stops_the_start_and_leaves_nothing(tmp_path):
+    nowhere = f"postgres://nobody@127.0.0.1:{free_port()}/candlefish"
+    stack = Stack(tmp_path / "data", free_port(), DATABASE_URL=nowhere)
+    try:
+        stack.spawn()
+        deadline = time.monotonic() + 120
+        while stack.process.poll() is None and time.monotonic() < deadline:
+            stack.groups |= children_of(stack.process.pid)  # Valkey, OpenBao, moto start first
+            time.sleep(0.05)
+        assert stack.groups, "the servers never started"
+        assert stack.process.poll() == 1, stack.tail()
+        assert "start-up failed: manage.py migrate" in stack.log.read_text(), stack.tail()
+        assert stack.leftovers() == {}
+        assert not (stack.data_dir / "stack.json").exists()
     finally:
         stack.kill()
 
