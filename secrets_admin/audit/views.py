@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -90,7 +91,12 @@ def export(request, fmt: str):
             f"Fix the filter before exporting ({problems}).", content_type="text/plain"
         )
     entry, chunks = exports.do_export(
-        actor=request.user, fmt=fmt, queryset=queryset, filters=filterset.used(), request=request
+        actor=request.user,
+        fmt=fmt,
+        queryset=queryset,
+        filters=filterset.used(),
+        request=request,
+        asynchronous=isinstance(request, ASGIRequest),  # Daphne streams async; WSGI servers sync
     )
     response = StreamingHttpResponse(chunks, content_type=exports.FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="audit-{entry.sequence}.{fmt}"'

@@ -181,3 +181,14 @@ def test_json_export_streams_in_chunks_and_every_exported_hash_verifies(member):
         "format": "json",
         "filter": {"since": "2000-01-01"},
     }
+
+
+@pytest.mark.django_db
+def test_under_wsgi_the_export_streams_a_plain_iterator(member):
+    _, client = member("erin", "cto")
+    write(*[(THING_DONE, None, {"i": i}) for i in range(1500)])
+    response = client.get("/audit/export.csv?action=test.")
+    assert response.status_code == 200 and response.streaming and not response.is_async
+    chunks = list(response.streaming_content)
+    assert len(chunks) == 4  # header, 1000 rows, 500 rows, footer
+    assert b"".join(chunks).decode().count("\n") == 1501
