@@ -24,6 +24,7 @@ class Command(BaseCommand):
         self.stdout.write(text)
         demo_estate.seed_estate(self.stdout)
         self._sync_inventory()
+        self._verify_audit()
 
     def _sync_inventory(self):
         """Sync every backend so the console shows the estate on first start (never fatal here)."""
@@ -35,3 +36,11 @@ class Command(BaseCommand):
                 f"inventory sync of {name}: {run.state}, {run.seen} seen, {run.created} new, "
                 f"{run.error_count} problems{f' ({run.error})' if run.error else ''}"
             )
+
+    def _verify_audit(self):
+        """Check the audit chain once, so the audit page's badge has a status from the start."""
+        from secrets_admin.audit.services import verify
+
+        outcome = verify(full=True)
+        state = "intact" if outcome.ok else f"BROKEN at #{outcome.broken_at}: {outcome.problem}"
+        self.stdout.write(f"audit chain: {state} ({outcome.last} entries)")
