@@ -8,6 +8,7 @@ import time
 import pyotp
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connections
 
 from secrets_admin.accounts.models import AuthenticatorDevice, RecoveryCode
 from secrets_admin.audit.models import AuditEntry
@@ -38,9 +39,14 @@ def browser_page():
         page.on(
             "console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None
         )
-        yield page, csp_errors
-        context.close()
-        browser.close()
+        try:
+            yield page, csp_errors
+        finally:
+            context.close()
+            browser.close()
+            # Inside sync_playwright the test runs in another context (greenlet), so Django opened
+            # a second connection there; close it, or PostgreSQL cannot drop the test database.
+            connections.close_all()
 
 
 def log_in(page, base):
