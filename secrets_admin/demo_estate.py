@@ -146,7 +146,12 @@ def prepare_database(target: PgTarget, database: str, static_user: str) -> None:
             [DEMO_USER_PREFIX + "%"],
         ).fetchall()
         for (name,) in stale:
-            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+            try:  # DROP OWNED also revokes its CONNECT grant, which would block DROP ROLE
+                with conn.transaction():
+                    conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+                    conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+            except psycopg.Error:
+                pass  # still in use somewhere; a later seed tries again
 
 
 def configure_database_engine(
