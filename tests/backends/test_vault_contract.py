@@ -8,7 +8,7 @@ import pytest
 from console.stack.servers import free_port
 from secrets_admin.backends.base import BackendError
 from secrets_admin.backends.vault import VaultBackend
-from tests.backends.contract import META, BackendContract
+from tests.backends.contract import META, BackendContract, walk
 
 
 def vault_config(openbao, **extra) -> dict:
@@ -123,6 +123,15 @@ class TestVaultContract(BackendContract):
             f"secret/{kv_prefix}/team0/s00",
             f"secret/{kv_prefix}/team0/s06",
         ]
+
+    def test_keys_with_spaces_and_unicode_round_trip(self, backend, make_secret, raw_metadata):
+        path, _ = make_secret("odd folder/key with spaces+plus é", metadata=META)
+        found, problems = walk(backend)
+        assert problems == [] and list(found) == [path]
+        backend.write_metadata(path, {"owner": "data"})
+        assert (
+            raw_metadata(path)["owner"] == "data" and backend.describe(path).name == "key with spaces+plus é"
+        )
 
     def test_soft_deleted_and_destroyed_versions_are_flagged(self, backend, root, make_secret, kv_prefix):
         path, _ = make_secret("lineage", versions=4)
