@@ -13,6 +13,7 @@
 # approle writes deploy/secrets/vault_role_id and vault_secret_id (a new secret id only when the
 #        file is empty), which web, worker and beat read as VAULT_ROLE_ID_FILE / VAULT_SECRET_ID_FILE.
 #
+# Needs bash and python3 on the host (to read bao's JSON output).
 # Where the commands run (override both to use a local `bao` and checkout, as the tests do):
 #   BAO     default "docker compose exec -T -e BAO_TOKEN openbao bao"
 #   MANAGE  default "docker compose run --rm --no-deps -e VAULT_TOKEN migrate python manage.py"
