@@ -216,8 +216,8 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 ACCOUNT_ADAPTER = "secrets_admin.accounts.adapters.AccountAdapter"
-# axes is the password brute-force control (per username+IP); allauth's own login_failed limit
-# would double-count in the shared cache, so it is off.
+# axes locks a username+IP pair after LOGIN_FAILURE_LIMIT failures (allauth's own login_failed
+# counter would double-count); allauth's "login" limit (30/m/ip) still caps spraying from one IP.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 AXES_USERNAME_CALLABLE = "secrets_admin.accounts.adapters.axes_username"
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"

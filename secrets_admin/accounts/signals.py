@@ -6,6 +6,7 @@ the libraries, so their signals are the hook. Each entry is written in its own t
 
 from allauth.account.signals import password_changed, password_reset
 from axes.signals import user_locked_out
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 from django.dispatch import receiver
@@ -29,14 +30,20 @@ def _attempted_name(credentials) -> str:
 @receiver(user_login_failed, dispatch_uid="accounts.audit_login_failed")
 def audit_login_failed(sender, credentials, request=None, **kwargs):
     _audit(
-        "auth.login.failed", actor=None, data={"login": _attempted_name(credentials or {})}, request=request
+        "auth.login.failed",
+        actor=AnonymousUser(),
+        data={"login": _attempted_name(credentials or {})},
+        request=request,
     )
 
 
 @receiver(user_locked_out, dispatch_uid="accounts.audit_lockout")
 def audit_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
     _audit(
-        "auth.lockout", actor=None, data={"login": username or "", "ip": ip_address or ""}, request=request
+        "auth.lockout",
+        actor=AnonymousUser(),
+        data={"login": username or "", "ip": ip_address or ""},
+        request=request,
     )
 
 

@@ -1,9 +1,12 @@
 """The real login flow (allauth password step + our second-factor stage) through the test client."""
 
+import itertools
+
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
-from django.test import Client, override_settings
+from django.test import Client as DjangoClient
+from django.test import override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from secrets_admin.accounts import services
@@ -11,6 +14,16 @@ from secrets_admin.accounts.models import AuthenticatorDevice
 from tests.accounts.factories import PASSWORD, actions, code_at_step, last_entry, make_device, totp_for
 
 pytestmark = pytest.mark.django_db
+
+
+def Client(**defaults):  # noqa: N802  (a drop-in for django.test.Client)
+    """A test client with its own documentation-range IP: allauth limits login POSTs per IP per
+    minute in the (session-wide) cache, and this module alone posts dozens of logins."""
+    defaults.setdefault("REMOTE_ADDR", f"192.0.2.{next(_ips)}")
+    return DjangoClient(**defaults)
+
+
+_ips = itertools.cycle(range(1, 255))
 
 LOGIN, VERIFY = "/accounts/login/", "/accounts/mfa/verify/"
 
@@ -63,7 +76,8 @@ def test_a_wrong_password_is_refused_and_audited(alice):
     assert response.status_code == 200
     assert b"not correct" in response.content
     assert SESSION_KEY not in client.session
-    assert last_entry("auth.login.failed").data == {"login": "alice"}
+    failed = last_entry("auth.login.failed")
+    assert failed.data == {"login": "alice"} and failed.actor_name == "anonymous" and failed.actor_id is None
 
 
 def test_a_wrong_code_is_refused_throttled_and_audited(alice):
@@ -205,3 +219,13 @@ def test_a_tampered_code_field_is_refused_and_audited(alice):
         "reason": "invalid_form",
         "step_up": False,
     }
+
+
+def test_password_spraying_from_one_ip_is_capped():
+    client = Client(REMOTE_ADDR="198.51.100.7")  # its own IP: the cache-based counter is per IP
+    for i in range(30):  # allauth's "login" limit: 30 attempts per minute per IP
+        response = client.post(LOGIN, {"login": f"sprayed-{i}", "password": "Winter2026!"})
+        assert b"not correct" in response.content
+    response = client.post(LOGIN, {"login": "sprayed-last", "password": "Winter2026!"})
+    assert response.status_code == 429
+    assert SESSION_KEY not in client.session
