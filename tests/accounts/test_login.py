@@ -154,7 +154,8 @@ def test_repeated_wrong_passwords_lock_the_login_out_and_are_audited(alice, sett
         password_step(client, password=f"wrong-{i}").status_code for i in range(settings.AXES_FAILURE_LIMIT)
     ]
     assert statuses[-1] == 429
-    assert b"Too many failed logins" in password_step(client).content  # even the right password now
+    page = password_step(client).content.decode()  # even the right password is refused now
+    assert "Too many failed logins" in page and "locked for 15 minutes after 5 wrong passwords" in page
     assert SESSION_KEY not in client.session
     assert last_entry("auth.lockout").data["login"] == "alice"
     assert actions().count("auth.login.failed") >= settings.AXES_FAILURE_LIMIT
