@@ -11,15 +11,17 @@ DEFAULTS = (
 
 def create(apps, schema_editor):
     RotationPolicy = apps.get_model("inventory", "RotationPolicy")
+    db = schema_editor.connection.alias
     for name, kind, interval, strategy, lead in DEFAULTS:
-        RotationPolicy.objects.get_or_create(
+        RotationPolicy.objects.using(db).get_or_create(
             name=name,
             defaults={"kind": kind, "interval_days": interval, "strategy": strategy, "lead_days": lead, "is_default": True},
         )
 
 
 def remove(apps, schema_editor):
-    apps.get_model("inventory", "RotationPolicy").objects.filter(name__in=[d[0] for d in DEFAULTS]).delete()
+    db = schema_editor.connection.alias
+    apps.get_model("inventory", "RotationPolicy").objects.using(db).filter(name__in=[d[0] for d in DEFAULTS]).delete()
 
 
 class Migration(migrations.Migration):
