@@ -101,4 +101,6 @@ URLS += [
     ("/accounts/password/reset/done/", every(200, no_device=302)),
     ("/accounts/mfa/verify/", every(302), "post"),  # no pending login: back to login / sent on
     ("/accounts/mfa/enroll/", every(302, no_device=400), "post"),  # empty form: 400 with errors
+    ("/accounts/mfa/remove/", every(405, no_device=302)),  # POST only
+    ("/accounts/mfa/remove/", every(400, anonymous=302, no_device=302), "post"),  # empty form
 ]

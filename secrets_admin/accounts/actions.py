@@ -13,6 +13,7 @@ ACTIONS = {
     "mfa.code.failed": "A one-time code was refused (wrong, reused, throttled or missing device)",
     "mfa.stepup.verified": "A one-time code authorised a sensitive action (purpose in data)",
     "mfa.device.added": "A user confirmed a new authenticator app",
+    "mfa.device.removed": "A user removed their authenticator app (to replace a lost or new phone)",
     "mfa.recovery_codes.generated": "A user generated a new set of recovery codes",
     "mfa.recovery_codes.download_refused": "A recovery-code download did not match the user's unused codes",
     "group.member.added": "A security-team member added a user to a group",

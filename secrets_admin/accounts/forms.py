@@ -31,6 +31,14 @@ class RegenerateRecoveryCodesForm(StepUpForm):
     pass
 
 
+class RemoveAuthenticatorForm(forms.Form):
+    code = forms.CharField(
+        label="Current code from the app, or a recovery code",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "class": "form-control"}),
+    )
+
+
 class RecoveryCodesDownloadForm(forms.Form):
     codes = forms.CharField(widget=forms.HiddenInput, max_length=200)
 

@@ -200,3 +200,34 @@ def do_verify_login(*, user, code: str, request=None):
         elif isinstance(d, RecoveryCodeDevice) and d.code_was_used(code):
             reason, message = "recovery_code_used", "This recovery code was already used; each works once."
     _refuse(user, purpose="login", reason=reason, message=message, request=request)
+
+
+def do_remove_authenticator(*, actor, code: str, request=None):
+    """Remove the user's authenticator app(s), authorised by a code from it or a recovery code
+    (for a lost phone). Returns the device that accepted the code; the caller then sends the
+    user to enrollment. Raises ValidationError (with the failure audited) otherwise.
+    """
+    code = _clean(code)
+    with transaction.atomic():
+        device = django_otp.match_token(actor, code) if code else None
+        if device is not None:
+            names = list(AuthenticatorDevice.objects.filter(user=actor).values_list("name", flat=True))
+            AuthenticatorDevice.objects.filter(user=actor).delete()
+            kind = "recovery_code" if isinstance(device, RecoveryCodeDevice) else "authenticator"
+            record(
+                "mfa.device.removed",
+                actor=actor,
+                data={"removed": names, "verified_with": kind},
+                request=request,
+            )
+            return device
+    reason = "wrong"
+    if any(d.token_was_used(code) for d in AuthenticatorDevice.objects.filter(user=actor, confirmed=True)):
+        reason = "reused"
+    _refuse(
+        actor,
+        purpose="mfa.device.remove",
+        reason=reason,
+        request=request,
+        message="That code is not right or was already used. Use the app's current code or a recovery code.",
+    )

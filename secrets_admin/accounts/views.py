@@ -24,6 +24,7 @@ from secrets_admin.accounts.forms import (
     MembershipForm,
     RecoveryCodesDownloadForm,
     RegenerateRecoveryCodesForm,
+    RemoveAuthenticatorForm,
 )
 from secrets_admin.accounts.models import RecoveryCodeDevice
 from secrets_admin.accounts.stepup import StepUpFailed
@@ -42,8 +43,7 @@ def _form_error(form, exc: ValidationError, field=None):
         form.add_error(field, message)
 
 
-@login_required
-def mfa_index(request):
+def _mfa_page(request, *, regenerate_form=None, remove_form=None, status=200):
     recovery = RecoveryCodeDevice.objects.filter(user=request.user).first()
     return render(
         request,
@@ -51,9 +51,16 @@ def mfa_index(request):
         {
             "authenticator": services.confirmed_authenticator(request.user),
             "recovery_left": recovery.remaining() if recovery else 0,
-            "regenerate_form": RegenerateRecoveryCodesForm(),
+            "regenerate_form": regenerate_form or RegenerateRecoveryCodesForm(),
+            "remove_form": remove_form or RemoveAuthenticatorForm(),
         },
+        status=status,
     )
+
+
+@login_required
+def mfa_index(request):
+    return _mfa_page(request)
 
 
 @never_cache
@@ -164,17 +171,29 @@ def recovery_regenerate(request):
         else:
             messages.success(request, "New recovery codes: the old ones no longer work.")
             return _show_recovery_codes(request, codes)
+    return _mfa_page(request, regenerate_form=form, status=400)
+
+
+@require_POST
+@login_required
+def remove_authenticator(request):
+    """Drop the authenticator (lost or new phone); the user enrolls a new one next."""
+    form = RemoveAuthenticatorForm(request.POST)
+    if not form.is_valid():
+        services.record_invalid_form(request.user, purpose="mfa.device.remove", request=request)
+        return _mfa_page(request, remove_form=form, status=400)
+    try:
+        services.do_remove_authenticator(actor=request.user, code=form.cleaned_data["code"], request=request)
+    except ValidationError as exc:
+        _form_error(form, exc, "code")
+        return _mfa_page(request, remove_form=form, status=400)
     recovery = RecoveryCodeDevice.objects.filter(user=request.user).first()
-    return render(
-        request,
-        "accounts/mfa_index.html",
-        {
-            "authenticator": services.confirmed_authenticator(request.user),
-            "recovery_left": recovery.remaining() if recovery else 0,
-            "regenerate_form": form,
-        },
-        status=400,
-    )
+    if recovery is not None:
+        otp_login(request, recovery)  # the session stays verified through the remaining device
+    else:
+        request.session.pop(DEVICE_ID_SESSION_KEY, None)
+    messages.info(request, "Authenticator removed. Set up the new one now.")
+    return redirect("accounts:mfa_enroll")
 
 
 @require_POST

@@ -167,3 +167,29 @@ def test_a_refused_recovery_code_download_is_audited(person):
     response = client.post("/accounts/mfa/recovery-codes/download/", {"codes": "aaaaa-bbbbb"})
     assert response.status_code == 400
     assert last_entry("mfa.recovery_codes.download_refused").actor_id == user.pk
+
+
+def test_a_lost_phone_is_replaced_with_a_recovery_code(person):
+    user, _, client = person("bob", "developers", device=False)
+    _, old = enroll(client, user)
+    page = client.post(ENROLL, {"device_id": old.pk, "code": totp_for(old).now()}).content.decode()
+    codes = re.findall(r"<li>([a-z2-9]{5}-[a-z2-9]{5})</li>", page)
+    response = client.post(
+        "/accounts/mfa/remove/", {"code": "000000" if totp_for(old).now() != "000000" else "1"}
+    )
+    assert response.status_code == 400 and AuthenticatorDevice.objects.filter(pk=old.pk).exists()
+    assert last_entry("mfa.code.failed").data["purpose"] == "mfa.device.remove"
+    time.sleep(1.1)  # back-off after the wrong code
+
+    response = client.post("/accounts/mfa/remove/", {"code": codes[0]})
+    assert response.status_code == 302 and response["Location"] == ENROLL
+    assert not AuthenticatorDevice.objects.filter(user=user).exists()
+    assert last_entry("mfa.device.removed").data == {
+        "removed": ["Authenticator app"],
+        "verified_with": "recovery_code",
+    }
+    _, new = enroll(client, user)  # the session stays verified (recovery codes) and enrolls anew
+    assert new.pk != old.pk
+    client.post(ENROLL, {"device_id": new.pk, "code": totp_for(new).now()})
+    new.refresh_from_db()
+    assert new.confirmed and new.base32_key != old.base32_key
