@@ -4,8 +4,11 @@ Call `record()` inside the transaction of the change it describes, preferably as
 statement: it takes the chain lock, which is held until that transaction ends.
 """
 
+import contextlib
 import ipaddress
 import logging
+import queue
+import threading
 import time
 
 from django.db import connections, router
@@ -146,8 +149,39 @@ def _rows(alias, after: int):
     connection.ensure_connection()
     with connection.chunked_cursor() as cursor:  # a server-side (named) cursor
         cursor.execute(_PG_ROWS, [after])
-        while rows := cursor.fetchmany(CHUNK):
+        yield from _prefetched(cursor.cursor.fetchmany)
+
+
+def _prefetched(fetchmany):
+    """Rows of `fetchmany(CHUNK)` calls, the next chunk fetched by a helper thread while this one
+    hashes the current chunk (psycopg lets go of the GIL while it waits for PostgreSQL), so
+    database time and hashing time overlap. The helper stops when the consumer stops early."""
+    chunks = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            while not stop.is_set():
+                rows = fetchmany(CHUNK)
+                chunks.put(rows)
+                if not rows:
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            chunks.put(exc)
+
+    helper = threading.Thread(target=produce, name="audit-verify-fetch", daemon=True)
+    helper.start()
+    try:
+        while rows := chunks.get():
+            if isinstance(rows, BaseException):
+                raise rows
             yield from rows
+    finally:
+        stop.set()
+        while helper.is_alive():  # unblock a helper waiting on a full queue, then let it end
+            with contextlib.suppress(queue.Empty):
+                chunks.get_nowait()
+            helper.join(0.05)
 
 
 def last_checkpoint(alias="default") -> AuditCheckpoint | None:
@@ -192,7 +226,11 @@ def verify(*, full: bool = False, alias: str = "default", save: bool = True) -> 
     after, prev_hash = (checkpoint.sequence, checkpoint.hash) if checkpoint else (0, chain.GENESIS)
     outcome = _check_start(alias, checkpoint) if checkpoint else None
     if outcome is None:
-        outcome = chain.verify_rows(_rows(alias, after), after=after, prev_hash=prev_hash)
+        rows = _rows(alias, after)
+        try:
+            outcome = chain.verify_rows(rows, after=after, prev_hash=prev_hash)
+        finally:
+            rows.close()  # stops the fetch helper and closes the cursor at once, also at a break
     seconds = round(time.monotonic() - started, 3)
     outcome.extra = {"full": checkpoint is None, "from": after + 1, "seconds": seconds}
     if save:
