@@ -39,10 +39,10 @@ def _actor(actor):
     if isinstance(actor, str):
         if not actor.strip():
             raise ValueError("a string actor must name the system actor, e.g. 'celery:sync'")
-        return None, actor.strip()[:150]
+        return None, _text(actor.strip(), 150)
     if not getattr(actor, "is_authenticated", False):
         return None, "anonymous"
-    return actor, actor.get_username()[:150]
+    return actor, _text(actor.get_username(), 150)
 
 
 def _target(target):
@@ -51,7 +51,27 @@ def _target(target):
     meta = getattr(target, "_meta", None)
     if meta is None or target.pk is None:
         raise TypeError("audit target must be a saved model instance or None")
-    return meta.label_lower, str(target.pk)[:64], str(target)[:200]
+    return meta.label_lower, _text(str(target.pk), 64), _text(str(target), 200)
+
+
+def _forbidden_key(value) -> str | None:
+    """The first key, at any depth, that names something only a secret value would fill."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in FORBIDDEN_DATA_KEYS:
+                return key
+            if found := _forbidden_key(item):
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            if found := _forbidden_key(item):
+                return found
+    return None
+
+
+def _text(value: str, limit: int) -> str:
+    # PostgreSQL refuses NUL in text; a repr or user name carrying one must not fail the change.
+    return value.replace("\x00", "")[:limit]
 
 
 def _client_ip(request) -> str:
@@ -93,9 +113,9 @@ def record(action: str, *, actor, target=None, data: dict | None = None, request
     user, actor_name = _actor(actor)
     target_type, target_id, target_repr = _target(target)
     payload = chain.normalise_data(data)
-    leaked = FORBIDDEN_DATA_KEYS.intersection(payload)
+    leaked = _forbidden_key(payload)
     if leaked:
-        raise ValueError(f"audit data must never hold secret values (key {sorted(leaked)[0]!r})")
+        raise ValueError(f"audit data must never hold secret values (key {leaked!r})")
 
     _lock_chain(connection)
     head = AuditEntry.objects.using(alias).order_by("-sequence").values_list("sequence", "hash").first()

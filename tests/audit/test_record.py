@@ -75,6 +75,7 @@ def test_it_refuses_an_unregistered_action():
         (["not", "a", "dict"], "dict"),
         ({"password": "hunter2hunter2"}, "secret"),
         ({"nul": "a\x00b"}, "NUL"),
+        ({"changes": [{"field": "x", "password": "hunter2hunter2"}]}, "secret"),
     ],
 )
 def test_it_refuses_data_that_is_not_safe_json(data, message):
@@ -187,3 +188,14 @@ def test_the_admin_shows_entries_read_only(admin_user, client):
     assert client.post(f"/admin/audit/auditentry/{entry.sequence}/delete/").status_code == 403
     assert client.get("/admin/audit/auditentry/").status_code == 200
     assert AuditEntry.objects.filter(sequence=entry.sequence).exists()
+
+
+@pytest.mark.django_db
+def test_nul_characters_in_names_and_reprs_are_dropped_not_fatal():
+    group = Group.objects.create(name="nulgroup")
+    group.name = "nul\x00group"  # in memory only: PostgreSQL would refuse to store it
+    with transaction.atomic():
+        entry = services.record(THING_DONE, actor="celery:\x00odd", target=group)
+    row = AuditEntry.objects.get(sequence=entry.sequence)
+    assert (row.actor_name, row.target_repr) == ("celery:odd", "nulgroup")
+    assert services.verify(full=True).ok
