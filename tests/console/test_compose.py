@@ -8,10 +8,14 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 from cryptography.fernet import Fernet
+
+from console.stack.servers import BIN, Server, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = [str(Path(sys.executable).parent / "docker-compose"), "-f", str(ROOT / "docker-compose.yml")]
@@ -177,3 +181,66 @@ def test_collectstatic_succeeds_with_the_production_storage_the_image_uses(tmp_p
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
     assert any(name.startswith("vendor/bootstrap/") for name in manifest["paths"])
+
+
+class ComposeCommand(Server):
+    """A compose service's command, run here with the service's environment."""
+
+    name = "web"
+
+    def __init__(self, data_dir, argv, env):
+        super().__init__(data_dir)
+        self.argv, self.env = argv, env
+
+    def command(self):
+        return self.argv
+
+    def environment(self):
+        return self.env
+
+    def workdir(self):
+        return ROOT
+
+    def is_ready(self):
+        return True
+
+
+def test_the_web_command_and_its_healthcheck_work_with_the_production_settings(config, tmp_path):
+    """Daphne as the web service runs it (production settings, secrets from files), probed the way
+    the compose healthcheck probes it: plain HTTP to /healthz is answered, not redirected to HTTPS."""
+    secrets = tmp_path / "secrets"
+    subprocess.run(
+        ["bash", str(ROOT / "deploy" / "make-secrets.sh"), str(secrets)], check=True, capture_output=True
+    )
+    (secrets / "vault_role_id").write_text("role-id\n")
+    (secrets / "vault_secret_id").write_text("secret-id\n")
+    web = config["services"]["web"]
+    env = clean_env()
+    for name, value in web["environment"].items():
+        env[name] = value.replace("/run/secrets/", f"{secrets}/")
+    env.update(CONSOLE_DATA_DIR=str(tmp_path / "data"), STATIC_ROOT=str(tmp_path / "static"))
+
+    port = str(free_port())
+    everywhere = "0.0.0.0"  # noqa: S104 (what the container binds; here loopback instead)
+    command = [part.replace(everywhere, "127.0.0.1").replace("8000", port) for part in web["command"]]
+    assert command[0] == "daphne"
+    daphne = ComposeCommand(tmp_path, [str(BIN / "daphne"), *command[1:]], env).start()
+    probe = [
+        sys.executable if p == "python" else p.replace("8000", port) for p in web["healthcheck"]["test"][1:]
+    ]
+    try:
+        deadline = time.monotonic() + 30
+        while subprocess.run(probe, env=env, capture_output=True).returncode != 0:
+            assert daphne.alive(), (tmp_path / "web.log").read_text()
+            assert time.monotonic() < deadline, "the healthcheck never passed"
+            time.sleep(0.3)
+
+        host = {"Host": env["ALLOWED_HOSTS"]}
+        home = requests.get(f"http://127.0.0.1:{port}/", headers=host, allow_redirects=False, timeout=5)
+        assert home.status_code == 301 and home.headers["Location"].startswith("https://")
+        proxied = {**host, "X-Forwarded-Proto": "https"}
+        healthz = requests.get(f"http://127.0.0.1:{port}/healthz", headers=proxied, timeout=5)
+        assert healthz.status_code == 200
+        assert "max-age=31536000" in healthz.headers["Strict-Transport-Security"]
+    finally:
+        daphne.stop()
