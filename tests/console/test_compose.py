@@ -6,6 +6,7 @@ form is checked against what settings need; the production settings it sets must
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -188,9 +189,11 @@ class ComposeCommand(Server):
 
     name = "web"
 
-    def __init__(self, data_dir, argv, env):
+    def __init__(self, data_dir, argv, env, name="web"):
+        self.name = name
         super().__init__(data_dir)
         self.argv, self.env = argv, env
+        self.log = self.data_dir / f"{name}.log"
 
     def command(self):
         return self.argv
@@ -231,7 +234,7 @@ def test_the_web_command_and_its_healthcheck_work_with_the_production_settings(c
     try:
         deadline = time.monotonic() + 30
         while subprocess.run(probe, env=env, capture_output=True).returncode != 0:
-            assert daphne.alive(), (tmp_path / "web.log").read_text()
+            assert daphne.alive(), daphne.log.read_text()
             assert time.monotonic() < deadline, "the healthcheck never passed"
             time.sleep(0.3)
 
@@ -244,3 +247,40 @@ def test_the_web_command_and_its_healthcheck_work_with_the_production_settings(c
         assert "max-age=31536000" in healthz.headers["Strict-Transport-Security"]
     finally:
         daphne.stop()
+
+
+def test_the_worker_command_answers_its_healthcheck(config, servers, tmp_path):
+    """The worker service's command and healthcheck (`celery inspect ping` to celery@$HOSTNAME), on
+    the session's real broker instead of the compose network's Redis."""
+    secrets = tmp_path / "secrets"
+    subprocess.run(
+        ["bash", str(ROOT / "deploy" / "make-secrets.sh"), str(secrets)], check=True, capture_output=True
+    )
+    (secrets / "redis_url").write_text(servers.redis_url + "\n")
+    (secrets / "vault_role_id").write_text("role-id\n")
+    (secrets / "vault_secret_id").write_text("secret-id\n")
+    worker = config["services"]["worker"]
+    env = clean_env()
+    for name, value in worker["environment"].items():
+        env[name] = value.replace("/run/secrets/", f"{secrets}/")
+    # Docker sets HOSTNAME in every container; the worker names itself celery@<hostname>.
+    env.update(CONSOLE_DATA_DIR=str(tmp_path / "data"), HOSTNAME=socket.gethostname())
+
+    assert worker["command"][0] == "celery"
+    argv = [str(BIN / "celery"), *worker["command"][1:]]
+    argv[argv.index("--concurrency") + 1] = "1"
+    process = ComposeCommand(tmp_path, argv, env, name="worker").start()
+    check = worker["healthcheck"]["test"]
+    assert check[0] == "CMD-SHELL"
+    probe = ["sh", "-c", check[1].replace("$$", "$").replace("celery ", f"{BIN / 'celery'} ", 1)]
+    try:
+        deadline = time.monotonic() + 60
+        while " ready." not in (process.log.read_text() if process.log.exists() else ""):
+            assert process.alive(), process.log.read_text()
+            assert time.monotonic() < deadline, process.log.read_text()
+            time.sleep(0.2)
+        result = subprocess.run(probe, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"celery@{env['HOSTNAME']}: OK" in result.stdout and "pong" in result.stdout
+    finally:
+        process.stop()
