@@ -109,7 +109,9 @@ TEMPLATES = [
 # --- Database: SQLite when embedded, PostgreSQL through DATABASE_URL -------------------------
 DATABASE_URL = envurl("DATABASE_URL", None, ("postgres", "postgresql", "sqlite"), secret=True)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # conn_max_age 0: under ASGI every sync view runs on a pool thread, and persistent connections
+    # would pile up one per thread; put a pooler (PgBouncer) in front for reuse.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
