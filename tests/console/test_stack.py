@@ -116,6 +116,10 @@ class Stack:
         groups = self.groups | {self.process.pid}
         return {pid: group for pid, group in process_groups().items() if group in groups}
 
+    def assert_nothing_left(self):
+        assert self.leftovers() == {}, f"left behind: {self.leftovers()}"
+        self.groups.clear()  # verified gone; never signal these ids again (they may be reused)
+
     def kill(self):
         """Last resort after a failed test: nothing may outlive the session."""
         if self.process and self.process.poll() is None:
@@ -140,7 +144,7 @@ def assert_stops_cleanly(stack: Stack, sig: signal.Signals):
     deadline = time.monotonic() + 10  # reparented grandchildren may need a moment to be reaped
     while stack.leftovers() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert stack.leftovers() == {}, f"left behind after {sig.name}: {stack.leftovers()}"
+    stack.assert_nothing_left()
     assert not (stack.data_dir / "stack.json").exists()
     assert f"{sig.name}: stopping every process" in stack.log.read_text()
 
@@ -204,7 +208,7 @@ def test_when_a_child_dies_the_supervisor_stops_the_others_and_exits_1(tmp_path)
         os.killpg(beat, signal.SIGKILL)
         assert stack.process.wait(60) == 1
         assert "beat exited; stopping the stack" in stack.log.read_text()
-        assert stack.leftovers() == {}, f"left behind: {stack.leftovers()}"
+        stack.assert_nothing_left()
     finally:
         stack.kill()
 
@@ -221,7 +225,7 @@ def test_a_failed_migration_stops_the_start_and_leaves_nothing(tmp_path):
         assert stack.groups, "the servers never started"
         assert stack.process.poll() == 1, stack.tail()
         assert "start-up failed: manage.py migrate" in stack.log.read_text(), stack.tail()
-        assert stack.leftovers() == {}
+        stack.assert_nothing_left()
         assert not (stack.data_dir / "stack.json").exists()
     finally:
         stack.kill()
