@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
@@ -70,6 +71,8 @@ def enroll(request):
     if services.confirmed_authenticator(request.user):
         messages.info(request, "Your authenticator app is already set up.")
         return redirect("accounts:mfa")
+    if user_has_device(request.user, confirmed=True) and not request.user.is_verified():
+        return redirect(f"{reverse('accounts:mfa_verify')}?{urlencode({'next': request.get_full_path()})}")
     device = services.pending_authenticator(request.user)
     form = EnrollForm(request.POST if request.method == "POST" else None, initial={"device_id": device.pk})
     if request.method == "POST" and not form.is_valid():

@@ -193,3 +193,13 @@ def test_a_lost_phone_is_replaced_with_a_recovery_code(person):
     client.post(ENROLL, {"device_id": new.pk, "code": totp_for(new).now()})
     new.refresh_from_db()
     assert new.confirmed and new.base32_key != old.base32_key
+
+
+def test_an_unverified_session_with_recovery_codes_must_verify_before_enrolling(person):
+    from secrets_admin.accounts.models import RecoveryCodeDevice
+
+    user, _, client = person("bob", "developers", device=False)
+    RecoveryCodeDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    response = client.get(ENROLL)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/mfa/verify/")
+    assert not AuthenticatorDevice.objects.filter(user=user).exists()
