@@ -226,3 +226,31 @@ def test_the_command_syncs_one_backend(kv_backend, put_kv):
     call_command("sync_inventory", "--backend", "kvtest", stdout=out)
     assert "kvtest: succeeded" in out.getvalue()
     assert Secret.objects.filter(backend="kvtest").count() == 1
+
+
+def test_certificates_sync_with_expiry_and_the_graceful_policy(settings, openbao, kv):
+    settings.SECRET_BACKENDS = {
+        **settings.SECRET_BACKENDS,
+        "pkitest": {
+            **settings.SECRET_BACKENDS["vault"],
+            "url": openbao.url,
+            "token": openbao.token,
+            "engines": "pki",
+        },
+    }
+    issued = kv.secrets.pki.generate_certificate(
+        "candlefish", "inventory-test.example", extra_params={"ttl": "240h"}, mount_point="pki"
+    )["data"]
+    serial = issued["serial_number"]
+
+    run = sync_backend("pkitest", actor="test")
+
+    assert run.state in ("succeeded", "partial")
+    secret = Secret.objects.get(backend="pkitest", path=f"pki/cert/{serial}")
+    assert secret.kind == "certificate" and secret.rotation_policy.name == "certificate-30-days-before-expiry"
+    assert abs((secret.expires_at - timezone.now()) - timezone.timedelta(days=10)) < timezone.timedelta(
+        minutes=5
+    )
+    assert secret.next_due == secret.expires_at - timezone.timedelta(days=30)
+    assert secret.status == "overdue"  # inside the 30-day renewal window already
+    assert not secret.writable
