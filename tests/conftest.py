@@ -98,3 +98,28 @@ def moto(servers):
 def kv_prefix():
     """A KV path prefix no other test uses, so tests share one OpenBao safely."""
     return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(autouse=True)
+def _data_from_migrations(request):
+    """Transactional tests end with a flush that also empties rows written by data migrations
+    (the four groups, the default rotation policies); put them back for the tests that follow."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    import importlib
+
+    from django.contrib.auth.models import Group
+
+    from secrets_admin.inventory.models import RotationPolicy
+    from secrets_admin.roles import GROUPS
+
+    for name in GROUPS:
+        Group.objects.get_or_create(name=name)
+    policies = importlib.import_module("secrets_admin.inventory.migrations.0002_default_policies")
+    for name, kind, interval, strategy, lead in policies.DEFAULTS:
+        RotationPolicy.objects.get_or_create(
+            name=name,
+            defaults={"kind": kind, "interval_days": interval, "strategy": strategy, "lead_days": lead, "is_default": True},
+        )

@@ -14,7 +14,7 @@ from secrets_admin.inventory.models import Secret, SyncRun
 from secrets_admin.inventory.services.sync import sync_backend
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_sync_progress_reaches_websocket_subscribers(kv_backend, put_kv, person):
     for i in range(3):
         put_kv(f"live/{i}", "x")
@@ -54,7 +54,7 @@ def test_sync_progress_reaches_websocket_subscribers(kv_backend, put_kv, person)
     }
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_sync_now_queues_the_task_and_a_real_worker_runs_it(kv_backend, put_kv, person, client_for):
     from celery.contrib.testing.worker import start_worker
 
