@@ -121,5 +121,11 @@ def _data_from_migrations(request):
     for name, kind, interval, strategy, lead in policies.DEFAULTS:
         RotationPolicy.objects.get_or_create(
             name=name,
-            defaults={"kind": kind, "interval_days": interval, "strategy": strategy, "lead_days": lead, "is_default": True},
+            defaults={
+                "kind": kind,
+                "interval_days": interval,
+                "strategy": strategy,
+                "lead_days": lead,
+                "is_default": True,
+            },
         )
