@@ -17,3 +17,21 @@ requires_postgres = needs(
     os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
 )
 requires_chromium = needs("Debian's chromium: apt-get install chromium", bool(shutil.which("chromium")))
+
+
+# How DESIGN.md says to start Debian's chromium here: headless, and without the background
+# connections this machine's closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def launch_chromium(playwright):
+    """Debian's chromium through Playwright (Playwright cannot download its own browser here)."""
+    return playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)

@@ -2,7 +2,6 @@
 out, log in again with a code — checking the database after each step."""
 
 import re
-import shutil
 import time
 
 import pyotp
@@ -12,17 +11,8 @@ from django.db import connections
 
 from secrets_admin.accounts.models import AuthenticatorDevice, RecoveryCode
 from secrets_admin.audit.models import AuditEntry
-from tests.markers import requires_chromium
+from tests.markers import launch_chromium, requires_chromium
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "browser-password-1234"
 
 
@@ -31,7 +21,7 @@ def browser_page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        browser = launch_chromium(pw)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(15000)

@@ -1,8 +1,6 @@
 """A real browser (Playwright + Debian's chromium) on the audit page: filter with the form,
 open an entry, download a CSV export — and check the database after each step."""
 
-import shutil
-
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, User
@@ -12,17 +10,7 @@ from django.test import Client
 from secrets_admin.audit import actions, services
 from secrets_admin.audit.models import AuditEntry
 from tests.audit.conftest import THING_DONE, THING_UNDONE
-from tests.markers import requires_chromium
-
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.markers import launch_chromium, requires_chromium
 
 
 @requires_chromium
@@ -42,7 +30,7 @@ def test_a_manager_filters_opens_an_entry_and_exports_csv(live_server, tmp_path)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        browser = launch_chromium(pw)
         context = browser.new_context(accept_downloads=True)
         host = live_server.url.split("//")[1].split(":")[0]
         context.add_cookies(

@@ -4,7 +4,6 @@ worker, beat; seed_demo syncs the demo estate), Playwright with Debian's chromiu
 through the worker and the page's websocket script shows the finished run; the database agrees."""
 
 import re
-import shutil
 import signal
 import sqlite3
 import time
@@ -14,18 +13,9 @@ import pytest
 
 from console.stack.servers import free_port
 from tests.console.test_stack import Stack
-from tests.markers import requires_chromium
+from tests.markers import launch_chromium, requires_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def demo_key(data_dir, username) -> str:
@@ -49,7 +39,7 @@ def test_the_seeded_estate_and_a_live_sync_in_the_browser(tmp_path):
         seeded = query(data, "SELECT backend, state, created FROM inventory_syncrun ORDER BY id")
         assert {row[0] for row in seeded} == {"vault", "aws"} and sum(row[2] for row in seeded) >= 40
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            browser = launch_chromium(pw)
             page = browser.new_page()
             page.set_default_timeout(20000)
             csp = []
