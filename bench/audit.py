@@ -27,21 +27,6 @@ URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
 ENTRIES = int(os.environ.get("BENCH_AUDIT_ENTRIES", "1000000"))
 TAIL = 10_000
 GOALS = {"full_verify_s": 15.0, "incremental_10k_s": 0.5}
-COLUMNS = (
-    "sequence",
-    "created_at",
-    "actor_id",
-    "actor_name",
-    "action",
-    "target_type",
-    "target_id",
-    "target_repr",
-    "request_id",
-    "ip",
-    "data",
-    "prev_hash",
-    "hash",
-)
 
 
 def ensure_database(url: str) -> None:
@@ -132,7 +117,9 @@ def insert(start: int, count: int) -> str:
     last = prev_hash
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor, for COPY
-        with raw.copy(f"COPY audit_auditentry ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        # The hashed fields in chain order, plus actor_id (NULL here), as entry_rows() yields them.
+        columns = (*chain.FIELDS[:2], "actor_id", *chain.FIELDS[2:])
+        with raw.copy(f"COPY audit_auditentry ({', '.join(columns)}) FROM STDIN") as copy:
             for row in entry_rows(start, count, prev_hash, first_time):
                 copy.write_row(row)
                 last = row[-1]
