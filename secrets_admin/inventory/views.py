@@ -6,6 +6,8 @@ Templates show buttons from `user_groups` (the accounts context processor, one l
 shared with the nav); the server-side checks are the decorators.
 """
 
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -23,6 +25,21 @@ from secrets_admin.inventory.services.edit import do_update_metadata
 from secrets_admin.inventory.services.register import do_create_secret, do_import_secret
 from secrets_admin.inventory.services.sync_now import do_request_sync
 from secrets_admin.roles import CTO, DEVELOPERS, MANAGERS, SECURITY_TEAM
+
+
+@contextmanager
+def _refusals_into(form, refused: str):
+    """Turn a service's refusal into form errors (the service changed nothing when it raised):
+    a bad one-time code on the code field, anything else on the form."""
+    try:
+        yield
+    except StepUpFailed as exc:
+        form.add_error("otp_code", exc)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+    except BackendError as exc:
+        form.add_error(None, f"{refused}, so nothing was saved: {exc}")
+
 
 VIEWERS = (DEVELOPERS, SECURITY_TEAM, CTO, MANAGERS)
 PAGE_SIZE = 25
@@ -114,7 +131,7 @@ def secret_edit(request, pk):
     form = MetadataForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and secret.writable and form.is_valid():
         changes = {key: form.cleaned_data[key] for key in ("owner_team", "environment", "purpose")}
-        try:
+        with _refusals_into(form, f"{secret.backend} refused the change"):
             do_update_metadata(
                 secret.pk,
                 actor=request.user,
@@ -122,13 +139,6 @@ def secret_edit(request, pk):
                 otp=form.cleaned_data["otp_code"],
                 request=request,
             )
-        except StepUpFailed as exc:
-            form.add_error("otp_code", exc)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except BackendError as exc:
-            form.add_error(None, f"{secret.backend} refused the change, so nothing was saved: {exc}")
-        else:
             messages.success(request, f"Saved, and written to {secret.backend}.")
             return redirect(secret)
     return render(
@@ -147,7 +157,7 @@ def secret_register(request):
         messages.error(request, "Choose whether to import an existing secret or create a new one.")
     elif form is not None and form.is_valid():
         data = form.cleaned_data
-        try:
+        with _refusals_into(form, f"{data['backend']} refused"):
             if action == "import":
                 secret = do_import_secret(
                     data["backend"], data["path"], actor=request.user, otp=data["otp_code"], request=request
@@ -163,13 +173,6 @@ def secret_register(request):
                     metadata=metadata,
                     request=request,
                 )
-        except StepUpFailed as exc:
-            form.add_error("otp_code", exc)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except BackendError as exc:
-            form.add_error(None, f"{data['backend']} refused, so nothing was saved: {exc}")
-        else:
             messages.success(request, f"{secret.path} is in the inventory.")
             return redirect(secret)
     context = {"import_form": import_form, "create_form": create_form, "action": action}
