@@ -45,6 +45,12 @@ def _actor(actor):
     return actor, _text(actor.get_username(), 150)
 
 
+def actor_name(actor) -> str:
+    """The name the ledger copies for `actor` (a User, None for the system, or a system-actor
+    string); other run records use it so they name people the way the ledger does."""
+    return _actor(actor)[1]
+
+
 def _target(target):
     if target is None:
         return "", "", ""

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from console import live
 from console.middleware import current_request_id
-from secrets_admin.audit.services import record
+from secrets_admin.audit.services import actor_name, record
 from secrets_admin.backends import get_backend
 from secrets_admin.backends.base import BackendError, ListingProblem, RemoteSecret
 from secrets_admin.inventory import actions
@@ -49,14 +49,6 @@ TRACKED = (
 )
 SAVED = (*TRACKED, "next_due", "status", "missing_since")
 QUIET = {"remote_updated_at", "last_accessed"}
-
-
-def actor_name(actor) -> str:
-    if actor is None:
-        return "system"
-    if isinstance(actor, str):
-        return actor
-    return actor.get_username()
 
 
 def sync_backend(name: str, *, actor) -> SyncRun:
