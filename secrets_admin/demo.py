@@ -1,4 +1,4 @@
-"""Demo data for `make run`: people in every group (later: secrets in every backend).
+"""Demo data for `make run`: people in every group, with known authenticator keys.
 
 Passwords are public on purpose; `seed_demo` refuses to run outside development.
 """
@@ -21,7 +21,10 @@ DEMO_USERS = (
 
 @transaction.atomic
 def seed_users() -> list[tuple[str, str]]:
-    """Create (or leave alone) the demo people. Returns [(username, group)]."""
+    """Create (or leave alone) the demo people, audited like any account change.
+    Returns [(username, group)]."""
+    from secrets_admin.audit.services import record
+
     made = []
     for username, full_name, group in DEMO_USERS:
         first, last = full_name.split(" ", 1)
@@ -32,7 +35,16 @@ def seed_users() -> list[tuple[str, str]]:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=group))
+            record("user.created", actor="seed_demo", target=user, data={"username": username})
+        team = Group.objects.get(name=group)
+        if not user.groups.filter(pk=team.pk).exists():
+            user.groups.add(team)
+            record(
+                "group.member.added",
+                actor="seed_demo",
+                target=user,
+                data={"group": group, "username": username},
+            )
         made.append((username, group))
     return made
 

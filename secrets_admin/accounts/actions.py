@@ -16,6 +16,7 @@ ACTIONS = {
     "mfa.device.removed": "A user removed their authenticator app (to replace a lost or new phone)",
     "mfa.recovery_codes.generated": "A user generated a new set of recovery codes",
     "mfa.recovery_codes.download_refused": "A recovery-code download did not match the user's unused codes",
+    "user.created": "A user account was created by seed_demo (demo data, development only)",
     "group.member.added": "A security-team member added a user to a group",
     "group.member.removed": "A security-team member removed a user from a group",
     "group.member.refused": "A group membership change was refused (bad or tampered input)",
