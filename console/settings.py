@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "secrets_admin.audit",
     "secrets_admin.accounts",
     "secrets_admin.inventory",
+    "secrets_admin.alerts",
     "breakglass",
 ]
 
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "console.context_processors.console",
                 "secrets_admin.accounts.context_processors.access",
+                "secrets_admin.alerts.context_processors.banner",
             ],
         },
     },
@@ -158,6 +160,10 @@ CELERY_BEAT_SCHEDULE = {
     # Audit chain: incremental check hourly, full check daily (a break is logged CRITICAL + alerted).
     "audit-verify": {"task": "audit.verify", "schedule": 3600.0},
     "audit-verify-full": {"task": "audit.verify", "schedule": 86400.0, "kwargs": {"full": True}},
+    # Alerts: lost or stuck deliveries, backends down or sealed, certificates close to expiry.
+    "alerts-reconcile": {"task": "alerts.reconcile", "schedule": 60.0},
+    "alerts-check-backends": {"task": "alerts.check_backends", "schedule": 60.0},
+    "alerts-check-certificates": {"task": "alerts.check_certificates", "schedule": 3600.0},
 }
 
 # --- Secret backends --------------------------------------------------------------------------
@@ -247,6 +253,19 @@ EMAIL_BACKEND = env(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "candlefish@localhost")
+
+# --- Alerts (email, Slack, PagerDuty) -----------------------------------------------------------
+# The console's address as people reach it: links in alert emails, Slack and PagerDuty.
+CONSOLE_URL = envurl("CONSOLE_URL", "http://127.0.0.1:8000", ("http", "https"))
+# PagerDuty Events API v2 endpoint (the EU service region, a proxy, or a local receiver in tests).
+PAGERDUTY_EVENTS_URL = envurl(
+    "PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue", ("http", "https")
+)
+# Tries per delivery, waiting ALERTS_RETRY_SECONDS x 2^(n-1) after each temporary failure.
+ALERTS_MAX_ATTEMPTS = envint("ALERTS_MAX_ATTEMPTS", 5, minimum=1)
+ALERTS_RETRY_SECONDS = envint("ALERTS_RETRY_SECONDS", 30, minimum=1)
+# An alert still open this many hours after its last notification is sent again (0: never).
+ALERTS_RENOTIFY_HOURS = envint("ALERTS_RENOTIFY_HOURS", 24, minimum=0)
 
 # --- HTTP hardening ----------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None

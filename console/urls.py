@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("inventory/", include("secrets_admin.inventory.urls")),
     path("audit/", include("secrets_admin.audit.urls")),
+    path("alerts/", include("secrets_admin.alerts.urls")),
     path("admin/", admin.site.urls),
 ]
