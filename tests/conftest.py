@@ -129,3 +129,11 @@ def _data_from_migrations(request):
                 "is_default": True,
             },
         )
+    from secrets_admin.alerts.models import Channel, Route
+
+    email = importlib.import_module("secrets_admin.alerts.migrations.0002_default_email_channel")
+    channel, created = Channel.objects.get_or_create(
+        name=email.NAME, defaults={"kind": "email", "config": email.CONFIG}
+    )
+    if created:
+        Route.objects.bulk_create(Route(channel=channel, severity=s) for s in email.SEVERITIES)

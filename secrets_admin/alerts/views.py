@@ -41,6 +41,11 @@ def _refusals_into(form):
         form.add_error(None, exc)
 
 
+def _posted(request):
+    """The POST data, also when empty (an empty form is still a submitted one: 400, not 200)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _status(form) -> int:
     return 400 if form.is_bound and form.errors else 200
 
@@ -71,7 +76,7 @@ def index(request):
 def channel_create(request, kind):
     if kind not in TRANSPORTS:
         raise Http404("No such channel kind.")
-    form = ChannelForm(request.POST or None, kind=kind)
+    form = ChannelForm(_posted(request), kind=kind)
     if request.method == "POST" and form.is_valid():
         with _refusals_into(form):
             channel = do_create_channel(
@@ -106,7 +111,7 @@ def channel_detail(request, pk):
 def channel_edit(request, pk):
     channel = get_object_or_404(Channel, pk=pk)
     form = ChannelForm(
-        request.POST or None, kind=channel.kind, channel=channel, initial=ChannelForm.initial_for(channel)
+        _posted(request), kind=channel.kind, channel=channel, initial=ChannelForm.initial_for(channel)
     )
     if request.method == "POST" and form.is_valid():
         with _refusals_into(form):
@@ -140,7 +145,7 @@ def channel_test(request, pk):
 def routing(request):
     channels = list(Channel.objects.all())
     current = set(Route.objects.values_list("channel_id", "severity"))
-    form = RoutingForm(request.POST or None, channels=channels, current=current)
+    form = RoutingForm(_posted(request), channels=channels, current=current)
     if request.method == "POST" and form.is_valid():
         with _refusals_into(form):
             diff = do_update_routing(

@@ -93,6 +93,23 @@ def email_texts(smtp) -> list[str]:
     return texts
 
 
+def drain_alert_messages(redis_url: str) -> list[int]:
+    """Take alerts.deliver messages off the broker queue (tests that commit without a worker);
+    returns the delivery ids they carried."""
+    import base64
+    import json
+
+    import redis
+
+    broker = redis.Redis.from_url(redis_url)
+    ids = []
+    for item in broker.lrange("console", 0, -1):
+        message = json.loads(item)
+        if message.get("headers", {}).get("task") == "alerts.deliver" and broker.lrem("console", 1, item):
+            ids += json.loads(base64.b64decode(message["body"]))[0]
+    return ids
+
+
 def let_backoff_pass():
     """The waits between tries are over (instead of sleeping through them)."""
     Delivery.objects.filter(status__in=Delivery.WAITING).update(next_attempt_at=timezone.now())
