@@ -23,9 +23,8 @@ def wait_until(check, timeout=45):
         if check():
             return
         time.sleep(0.1)
-    raise AssertionError(
-        f"not within {timeout}s: {list(Delivery.objects.values_list('channel__kind', 'action', 'status', 'last_error'))}"
-    )
+    states = list(Delivery.objects.values_list("channel__kind", "action", "status", "last_error"))
+    raise AssertionError(f"not within {timeout}s: {states}")
 
 
 def all_sent(**filters):
