@@ -222,6 +222,38 @@ class Moto(Server):
         urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
 
 
+class SmtpSink(Server):
+    """The local SMTP server `make run` points EMAIL_* at; keeps each message in `mail_dir`."""
+
+    name = "smtp"
+
+    def __init__(self, data_dir, sink=None, port=None, mail_dir=None):
+        super().__init__(data_dir, sink)
+        self.port = port or free_port()
+        self.mail_dir = Path(mail_dir or self.data_dir / "mail")
+
+    def command(self):
+        return [
+            sys.executable,
+            "-m",
+            "console.stack.smtp_sink",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.mail_dir),
+        ]
+
+    def workdir(self):
+        return Path(__file__).resolve().parents[2]  # the project root: `console` is importable from here
+
+    def is_ready(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                return conn.recv(64).startswith(b"220")
+        except OSError:
+            return False
+
+
 class DjangoProcess(Server):
     """A process of ours (Daphne, Celery worker or beat) with the stack's environment."""
 

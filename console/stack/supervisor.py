@@ -1,6 +1,7 @@
 """`make run`: the whole console on embedded defaults, supervised, with prefixed logs.
 
-Order: Redis (REDIS_URL if reachable, else Valkey), OpenBao and moto_server start in parallel;
+Order: Redis (REDIS_URL if reachable, else Valkey), OpenBao, moto_server and an SMTP sink
+(alert and password-reset mail, kept in DATA_DIR/mail/) start in parallel;
 the database is migrated; OpenBao is configured (`setup_vault`) and demo data written
 (`seed_demo`); then Daphne, a Celery worker and Celery beat start. If any child exits, or on
 SIGINT/SIGTERM, every child is stopped (process groups, SIGTERM then SIGKILL) and we exit.
@@ -21,6 +22,7 @@ from console.stack.servers import (
     DjangoProcess,
     Moto,
     OpenBao,
+    SmtpSink,
     Valkey,
     port_is_free,
     redis_reachable,
@@ -28,7 +30,16 @@ from console.stack.servers import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-COLORS = {"openbao": 33, "redis": 31, "moto": 35, "web": 32, "worker": 36, "beat": 34, "setup": 37}
+COLORS = {
+    "openbao": 33,
+    "redis": 31,
+    "moto": 35,
+    "smtp": 33,
+    "web": 32,
+    "worker": 36,
+    "beat": 34,
+    "setup": 37,
+}
 _print_lock = threading.Lock()
 
 
@@ -125,10 +136,11 @@ def main(argv=None) -> int:
             redis_url = servers[-1].url
         bao = OpenBao(data / "openbao", sink).start()
         moto = Moto(data / "moto", sink).start()
-        servers += [bao, moto]
+        smtp = SmtpSink(data / "smtp", sink, mail_dir=data / "mail").start()
+        servers += [bao, moto, smtp]
 
         # Our servers win over the caller's settings, including NAME_FILE forms (the file would win).
-        ours = ("REDIS_URL", "VAULT_TOKEN", "AWS_ENDPOINT_URL")
+        ours = ("REDIS_URL", "VAULT_TOKEN", "AWS_ENDPOINT_URL", "EMAIL_HOST_PASSWORD")
         env = {
             **{k: v for k, v in os.environ.items() if k.removesuffix("_FILE") not in ours or k in ours},
             "CONSOLE_DATA_DIR": str(data),
@@ -140,6 +152,15 @@ def main(argv=None) -> int:
             # moto accepts any credentials; never fall through to a real AWS profile.
             "AWS_ACCESS_KEY_ID": "candlefish-demo",
             "AWS_SECRET_ACCESS_KEY": "candlefish-demo",
+            # Every mail (alerts, password resets) goes to the sink; Slack and PagerDuty stay off
+            # until someone saves a webhook URL or routing key on the Alerts page.
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp.port),
+            "EMAIL_USE_TLS": "false",
+            "EMAIL_HOST_USER": "",
+            "EMAIL_HOST_PASSWORD": "",
+            "CONSOLE_URL": os.environ.get("CONSOLE_URL") or f"http://127.0.0.1:{args.port}",
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("AWS_PROFILE", None)
@@ -171,6 +192,8 @@ def main(argv=None) -> int:
             "redis_url": redis_url,
             "vault_addr": bao.url,
             "aws_endpoint_url": moto.url,
+            "smtp": f"127.0.0.1:{smtp.port}",
+            "mail_dir": str(smtp.mail_dir),
             "supervisor": os.getpid(),
             "children": {s.name: s.pid for s in servers},  # each child leads its own process group
         }
@@ -179,6 +202,8 @@ def main(argv=None) -> int:
         banner = [f"Candlefish console is serving at {web_url}  (ready in {time.monotonic() - started:.1f}s)"]
         if logins.exists():
             banner += ["", logins.read_text().rstrip()]
+        sink_at = f"SMTP sink on 127.0.0.1:{smtp.port}"
+        banner += ["", f"Demo emails (alerts, password resets) are kept in {smtp.mail_dir}/ ({sink_at})."]
         banner += ["", "Ctrl-C stops every process."]
         with _print_lock:
             print("\n" + "\n".join(banner) + "\n", flush=True)

@@ -1,8 +1,11 @@
 """Smoke test of the supervisor (`python -m console.stack`, what `make run` starts): the whole
 stack on free ports serves /healthz and /readyz, runs a Celery task through the real broker and
-worker, accepts a websocket, and on SIGTERM or SIGINT leaves no process behind. A second start
-on the same data folder (venv and database reused) must be serving in under 20 s."""
+worker, accepts a websocket, mails the demo's certificate alerts to its SMTP sink, and on
+SIGTERM or SIGINT leaves no process behind. A second start on the same data folder (venv and
+database reused) must be serving in under 20 s."""
 
+import email
+import email.policy
 import json
 import os
 import signal
@@ -137,7 +140,7 @@ class Stack:
 
 def assert_stops_cleanly(stack: Stack, sig: signal.Signals):
     children = stack.state()["children"]
-    assert set(children) >= {"openbao", "moto", "web", "worker", "beat"}  # + redis unless REDIS_URL
+    assert set(children) >= {"openbao", "moto", "smtp", "web", "worker", "beat"}  # + redis unless REDIS_URL
     assert stack.groups >= set(children.values())
     code = stack.stop(sig)
     assert code == 0, f"supervisor exited {code} on {sig.name}:\n{stack.tail()}"
@@ -162,6 +165,22 @@ def celery_round_trip(redis_url: str) -> str:
     return token
 
 
+def alert_mail_subjects(mail_dir: Path, timeout: float = 90) -> list[str]:
+    """Subjects of the mails the stack's SMTP sink kept, once a certificate alert is among them
+    (seed_demo raises them for the demo estate's certificates; the worker sends them)."""
+    deadline = time.monotonic() + timeout
+    subjects = []
+    while time.monotonic() < deadline:
+        subjects = [
+            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["subject"]
+            for path in sorted(mail_dir.glob("*.eml"))
+        ]
+        if any("Certificate" in subject for subject in subjects):
+            return subjects
+        time.sleep(0.5)
+    raise AssertionError(f"no certificate alert mail within {timeout:.0f} s; kept: {subjects}")
+
+
 def test_the_stack_serves_everything_and_stops_without_orphans_then_restarts_fast(tmp_path, record_property):
     data = tmp_path / "data"
     stack = Stack(data, free_port())
@@ -178,6 +197,11 @@ def test_the_stack_serves_everything_and_stops_without_orphans_then_restarts_fas
         }  # fmt: skip
 
         celery_round_trip(state["redis_url"])
+
+        assert state["mail_dir"] == str(data / "mail") and state["smtp"].startswith("127.0.0.1:")
+        subjects = alert_mail_subjects(data / "mail")
+        assert any(s.startswith("[Candlefish] [CRITICAL] Certificate") for s in subjects), subjects
+        assert f"Demo emails (alerts, password resets) are kept in {data / 'mail'}/" in stack.log.read_text()
 
         with connect(f"ws://127.0.0.1:{stack.port}/ws/live/", origin=stack.url, open_timeout=10) as ws:
             hello = json.loads(ws.recv(timeout=10))

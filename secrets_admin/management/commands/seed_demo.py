@@ -24,6 +24,7 @@ class Command(BaseCommand):
         self.stdout.write(text)
         demo_estate.seed_estate(self.stdout)
         self._sync_inventory()
+        self._check_alerts()
         self._verify_audit()
 
     def _sync_inventory(self):
@@ -36,6 +37,14 @@ class Command(BaseCommand):
                 f"inventory sync of {name}: {run.state}, {run.seen} seen, {run.created} new, "
                 f"{run.error_count} problems{f' ({run.error})' if run.error else ''}"
             )
+
+    def _check_alerts(self):
+        """Raise the certificate alerts the demo estate deserves now rather than after beat's
+        first hourly check (their emails go out once the worker starts)."""
+        from secrets_admin.alerts.conditions import check_certificates
+
+        result = check_certificates()
+        self.stdout.write(f"alerts: {len(result['raised'])} certificate(s) expire within 30 days")
 
     def _verify_audit(self):
         """Check the audit chain once, so the audit page's badge has a status from the start."""
