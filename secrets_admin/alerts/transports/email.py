@@ -10,7 +10,7 @@ import smtplib
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 
@@ -44,6 +44,8 @@ class EmailTransport(Transport):
             body=render_to_string("alerts/email/alert_message.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=to,
+            # A mail server that accepts the connection and then hangs must not hold the worker.
+            connection=get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or 30),
             headers={"X-Candlefish-Alert": notification.key[:200], "Auto-Submitted": "auto-generated"},
         )
         message.attach_alternative(render_to_string("alerts/email/alert_message.html", context), "text/html")
