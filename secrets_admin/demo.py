@@ -23,6 +23,7 @@ DEMO_USERS = (
 def seed_users() -> list[tuple[str, str]]:
     """Create (or leave alone) the demo people, audited like any account change.
     Returns [(username, group)]."""
+    from secrets_admin.accounts.members import membership_audited
     from secrets_admin.audit.services import record
 
     made = []
@@ -38,7 +39,8 @@ def seed_users() -> list[tuple[str, str]]:
             record("user.created", actor="seed_demo", target=user, data={"username": username})
         team = Group.objects.get(name=group)
         if not user.groups.filter(pk=team.pk).exists():
-            user.groups.add(team)
+            with membership_audited():
+                user.groups.add(team)
             record(
                 "group.member.added",
                 actor="seed_demo",

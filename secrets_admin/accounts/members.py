@@ -1,4 +1,11 @@
-"""Group membership changes by the security team: step-up, audited, never one's own."""
+"""Group membership changes by the security team: step-up, audited, never one's own.
+
+A service that writes its own `group.member.*` entry runs the change inside
+`membership_audited()`, so the `m2m_changed` safety net in signals.py does not record it twice.
+"""
+
+import contextvars
+from contextlib import contextmanager
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +17,22 @@ from secrets_admin.audit.services import record
 from secrets_admin.roles import GROUPS, SECURITY_TEAM
 
 ADD, REMOVE = "add", "remove"
+
+_audited_by_service = contextvars.ContextVar("membership_audited_by_service", default=False)
+
+
+@contextmanager
+def membership_audited():
+    """Group changes made inside this block are audited by the caller, not by the signal."""
+    token = _audited_by_service.set(True)
+    try:
+        yield
+    finally:
+        _audited_by_service.reset(token)
+
+
+def audited_by_service() -> bool:
+    return _audited_by_service.get()
 
 
 def _check(actor, user, group):
@@ -39,10 +62,11 @@ def do_change_membership(*, actor, user, group: Group, change: str, otp_code: st
         is_member = user.groups.filter(pk=group.pk).exists()
         if (change == ADD) == is_member:
             return False
-        if change == ADD:
-            user.groups.add(group)
-        else:
-            user.groups.remove(group)
+        with membership_audited():
+            if change == ADD:
+                user.groups.add(group)
+            else:
+                user.groups.remove(group)
         record(
             action,
             actor=actor,
