@@ -1,25 +1,47 @@
-"""Every URL × every kind of visitor → the HTTP status the server must answer (first response,
-no redirects followed). `tests/accounts/test_permission_matrix.py` walks it; other apps APPEND
-lines for their URLs (edit only by adding lines).
+"""Every URL × every kind of visitor → what the server must answer (first response, no redirects
+followed). `tests/accounts/test_permission_matrix.py` walks it, and fails on any URL pattern of the
+URLconf that no entry here reaches and that `UNLISTED` does not excuse. Other apps APPEND lines
+for their URLs (edit only by adding lines).
 
-Entry: (url_or_callable, {role: status}) or (url_or_callable, {role: status}, "post").
+Entry: (url_or_callable, {role: expected}) or (url_or_callable, {role: expected}, "post").
 A callable is called inside the test (database available) and returns the URL, so entries can
-create the object they need. Roles (run with MFA_REQUIRED=True, as in staging/production):
-  anonymous      – not logged in                      (login-required pages: 302 to the login)
-  no_device      – logged in, in `developers`, but no confirmed second factor (302 to enrollment)
+create the object they need. `expected` for a role is either
+  - an HTTP status (int): 200, 400, 403, 405 ...; or
+  - a path (str): a 302 redirect there (`LOGIN`, `CODE`, `ENROLL` or any page, e.g. "/").
+    A path with "?" must match the redirect's path and query exactly; without, the path only.
+A bare 302 is allowed only where the target is implied: anonymous → LOGIN, no_device → ENROLL,
+unverified → CODE. Every other redirect names where it goes.
+
+Roles (run with MFA_REQUIRED=True, as in staging/production):
+  anonymous      – not logged in                      (login-required pages: 302 to LOGIN)
+  no_device      – logged in, in `developers`, but no confirmed second factor (302 to ENROLL)
   developers, security-team, cto, managers – logged in, in that group, session OTP-verified
+  unverified     – optional: logged in, in `developers`, with an authenticator, session not yet
+                   verified (302 to CODE). Omitted, it is derived from no_device: ENROLL becomes
+                   CODE, anything else stays the same.
 """
 
+LOGIN = "/accounts/login/"
+CODE = "/accounts/mfa/verify/"
+ENROLL = "/accounts/mfa/enroll/"
+
 ALL = ("anonymous", "no_device", "developers", "security-team", "cto", "managers")
+OPTIONAL = ("unverified",)
+IMPLIED_REDIRECTS = {"anonymous": LOGIN, "no_device": ENROLL, "unverified": CODE}
 
 
 def every(status, **overrides):
     """{role: status} for every role, with per-role overrides (use underscores for dashes)."""
-    return {role: overrides.get(role.replace("-", "_"), status) for role in ALL}
+    expected = {role: overrides.get(role.replace("-", "_"), status) for role in ALL}
+    expected.update({role: overrides[role] for role in OPTIONAL if role in overrides})
+    return expected
 
 
 LOGGED_IN = every(200, anonymous=302, no_device=302)  # any verified member of any group
 SECURITY_TEAM_ONLY = every(403, anonymous=302, no_device=302, security_team=200)
+
+# URL patterns (as the URLconf spells them) that no entry needs to reach, each with its reason.
+UNLISTED = {}
 
 URLS = [
     # console
@@ -27,15 +49,22 @@ URLS = [
     ("/", LOGGED_IN),
     ("/admin/", every(403, anonymous=302, no_device=302)),  # superusers with a verified device only
     # accounts (allauth)
-    ("/accounts/login/", every(302, anonymous=200)),
-    ("/accounts/logout/", every(200, anonymous=302)),
-    ("/accounts/signup/", every(302, anonymous=200)),  # renders "sign-up is closed"
+    ("/accounts/login/", every("/", anonymous=200, no_device=302)),  # logged in: sent home
+    ("/accounts/logout/", every(200, anonymous="/")),
+    ("/accounts/signup/", every("/", anonymous=200, no_device=302)),  # renders "sign-up is closed"
     ("/accounts/password/change/", LOGGED_IN),
     ("/accounts/password/reset/", every(200, no_device=302)),
     # accounts (MFA, members)
     ("/accounts/mfa/", LOGGED_IN),
-    ("/accounts/mfa/enroll/", every(302, no_device=200)),  # already enrolled: back to the MFA page
-    ("/accounts/mfa/verify/", every(302)),  # nothing pending / already verified: sent on
+    # already enrolled (unverified too): back to the MFA page
+    (
+        "/accounts/mfa/enroll/",
+        every("/accounts/mfa/", anonymous=302, no_device=200, unverified="/accounts/mfa/"),
+    ),
+    (
+        "/accounts/mfa/verify/",
+        every("/", anonymous=302, unverified=200),
+    ),  # nothing pending / verified: sent on
     ("/accounts/mfa/recovery-codes/", every(405, no_device=302)),  # POST only
     ("/accounts/mfa/recovery-codes/download/", every(405)),  # POST only
     ("/accounts/members/", SECURITY_TEAM_ONLY),
@@ -67,7 +96,11 @@ URLS += [
     ("/inventory/runs/", LOGGED_IN),
     (_inventory_run, LOGGED_IN),
     # POST without a backend: back to the runs page with a message.
-    ("/inventory/runs/start/", every(403, anonymous=302, no_device=302, security_team=302), "post"),
+    (
+        "/inventory/runs/start/",
+        every(403, anonymous=302, no_device=302, security_team="/inventory/runs/"),
+        "post",
+    ),
 ]
 
 
@@ -99,8 +132,17 @@ URLS += [
     ("/accounts/email/", LOGGED_IN),
     ("/accounts/reauthenticate/", LOGGED_IN),
     ("/accounts/password/reset/done/", every(200, no_device=302)),
-    ("/accounts/mfa/verify/", every(302), "post"),  # no pending login: back to login / sent on
-    ("/accounts/mfa/enroll/", every(302, no_device=400), "post"),  # empty form: 400 with errors
+    (
+        "/accounts/mfa/verify/",
+        every("/", anonymous=302, unverified=400),
+        "post",
+    ),  # no pending login: to login
+    # empty form: 400 with errors
+    (
+        "/accounts/mfa/enroll/",
+        every("/accounts/mfa/", anonymous=302, no_device=400, unverified="/accounts/mfa/"),
+        "post",
+    ),
     ("/accounts/mfa/remove/", every(405, no_device=302)),  # POST only
     ("/accounts/mfa/remove/", every(400, anonymous=302, no_device=302), "post"),  # empty form
 ]
@@ -143,3 +185,53 @@ URLS += [
     ),  # POST only
     (lambda: _alert_channel("test/"), every(403, anonymous=302, no_device=302, security_team=302), "post"),
 ]
+
+
+# accounts: the rest of allauth's pages
+URLS += [
+    ("/accounts/inactive/", every(200, no_device=302)),
+    ("/accounts/confirm-email/", every(200, no_device=302)),
+    ("/accounts/confirm-email/not-a-key/", every(200, no_device=302)),  # "link expired or invalid"
+    ("/accounts/login/code/confirm/", every("/", anonymous=302, no_device=302)),  # login by code is off
+    ("/accounts/password/set/", every("/accounts/password/change/", anonymous=302, no_device=302)),
+    ("/accounts/password/reset/key/1-not-a-key/", every(200, no_device=302)),  # "link not valid"
+    ("/accounts/password/reset/key/done/", every(200, no_device=302)),
+    # reauthentication by code is off: back to the password form
+    ("/accounts/reauthenticate/code/", every("/accounts/reauthenticate/", anonymous=302, no_device=302)),
+    (
+        "/accounts/reauthenticate/code/confirm/",
+        every("/accounts/reauthenticate/code/", anonymous=302, no_device=302),
+    ),
+]
+
+# console
+URLS += [("/readyz", every(200))]
+
+
+# admin: superusers with a verified second factor only (no group gets in; read-only for them,
+# see tests/accounts/test_admin.py). Every page of every registered model, from the registry.
+ADMIN = every(403, anonymous=302, no_device=302)
+
+
+def _admin_urls():
+    from django.contrib import admin
+
+    site = ["login/", "logout/", "password_change/", "password_change/done/", "autocomplete/"]
+    site += ["jsi18n/", "r/1/1/", "no-such-page/"]
+    urls = [f"/admin/{page}" for page in site]
+    for app_label in sorted({model._meta.app_label for model in admin.site._registry}):
+        urls.append(f"/admin/{app_label}/")
+    for model in admin.site._registry:
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        urls += [
+            base,
+            f"{base}add/",
+            f"{base}1/",
+            f"{base}1/change/",
+            f"{base}1/history/",
+            f"{base}1/delete/",
+        ]
+    return urls
+
+
+URLS += [(url, ADMIN) for url in _admin_urls()]
