@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from console.client_ip import parse_trusted_proxies
 from console.env import (
     PROBLEMS,
     ConfigProblem,
@@ -228,6 +229,7 @@ ACCOUNT_ADAPTER = "secrets_admin.accounts.adapters.AccountAdapter"
 # counter would double-count); allauth's "login" limit (30/m/ip) still caps spraying from one IP.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 AXES_USERNAME_CALLABLE = "secrets_admin.accounts.adapters.axes_username"
+AXES_CLIENT_IP_CALLABLE = "console.client_ip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Candlefish] "
 OTP_THROTTLE_FACTOR = envint("OTP_THROTTLE_FACTOR", 1, minimum=0)  # wait 1, 2, 4, ... s after wrong codes
@@ -269,6 +271,15 @@ ALERTS_RENOTIFY_HOURS = envint("ALERTS_RENOTIFY_HOURS", 24, minimum=0)
 
 # --- HTTP hardening ----------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
+# Who may speak for the client in X-Forwarded-For (console/client_ip.py): unset = nobody, only
+# REMOTE_ADDR counts; a hop count; or the proxies' CIDRs. The ledger, axes and allauth share it.
+try:
+    TRUSTED_PROXIES = parse_trusted_proxies(env("TRUSTED_PROXIES"))
+except ValueError:
+    PROBLEMS.append(
+        ConfigProblem("TRUSTED_PROXIES", "a hop count like 1, or CIDRs like 10.0.0.0/8,192.0.2.7")
+    )
+    TRUSTED_PROXIES = 0
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not IS_DEVELOPMENT
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not IS_DEVELOPMENT)

@@ -11,7 +11,10 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.stages import LoginStage
 from allauth.core.internal.httpkit import headed_redirect_response
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django_otp import user_has_device
+
+from console.client_ip import client_ip
 
 SECOND_FACTOR_STAGE = "candlefish_second_factor"
 
@@ -19,6 +22,13 @@ SECOND_FACTOR_STAGE = "candlefish_second_factor"
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return bool(getattr(settings, "SIGNUP_OPEN", False))
+
+    def get_client_ip(self, request) -> str:
+        """allauth's rate limits count per client the way the ledger and axes do (TRUSTED_PROXIES)."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine the client's IP address.")
+        return ip
 
     def get_login_stages(self) -> list[str]:
         return [*super().get_login_stages(), "secrets_admin.accounts.adapters.SecondFactorStage"]

@@ -5,7 +5,6 @@ statement: it takes the chain lock, which is held until that transaction ends.
 """
 
 import contextlib
-import ipaddress
 import logging
 import queue
 import threading
@@ -81,11 +80,9 @@ def _text(value: str, limit: int) -> str:
 
 
 def _client_ip(request) -> str:
-    raw = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    try:
-        return str(ipaddress.ip_address(raw.strip()))
-    except ValueError:
-        return ""
+    from console.client_ip import client_ip  # the one reading of X-Forwarded-For (TRUSTED_PROXIES)
+
+    return client_ip(request)
 
 
 def _request_id(request) -> str:
