@@ -69,6 +69,8 @@ URLS = [
     ("/accounts/mfa/recovery-codes/download/", every(405)),  # POST only
     ("/accounts/members/", SECURITY_TEAM_ONLY),
     ("/accounts/members/", every(403, anonymous=302, no_device=302, security_team=400), "post"),  # empty form
+    ("/accounts/members/unlock/", every(405, no_device=302)),  # POST only
+    ("/accounts/members/unlock/", every(403, anonymous=302, no_device=302, security_team=400), "post"),
 ]
 
 
@@ -143,7 +145,7 @@ URLS += [
         every("/accounts/mfa/", anonymous=302, no_device=400, unverified="/accounts/mfa/"),
         "post",
     ),
-    ("/accounts/mfa/remove/", every(405, no_device=302)),  # POST only
+    ("/accounts/mfa/remove/", LOGGED_IN),  # asks for confirmation and a code
     ("/accounts/mfa/remove/", every(400, anonymous=302, no_device=302), "post"),  # empty form
 ]
 

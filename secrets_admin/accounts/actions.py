@@ -4,8 +4,9 @@ from secrets_admin.audit.actions import register
 
 ACTIONS = {
     "auth.login.succeeded": "Password accepted for a user (a second step may follow)",
-    "auth.login.failed": "Wrong username or password",
-    "auth.lockout": "Too many failed logins: the username/IP pair is locked out",
+    "auth.login.failed": "Wrong username or password (the account named, if any, is unverified)",
+    "auth.lockout": "Too many failed logins: the account is locked out for that IP",
+    "auth.lockout.cleared": "A lockout was lifted (by the security team, or by a password reset)",
     "auth.logout": "A user logged out",
     "auth.password.changed": "A user changed their password",
     "auth.password.reset": "A user reset their password through the emailed link",

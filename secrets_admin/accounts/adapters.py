@@ -23,6 +23,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return bool(getattr(settings, "SIGNUP_OPEN", False))
 
+    def send_mail(self, template_prefix, email, context):
+        """Every email names the console from settings (allauth would greet with the request's host
+        name) and knows whether sign-up is open (no link to a closed sign-up page)."""
+        context = {**context, "site_name": settings.SITE_NAME, "signup_open": self.is_open_for_signup(None)}
+        return super().send_mail(template_prefix, email, context)
+
     def get_client_ip(self, request) -> str:
         """allauth's rate limits count per client the way the ledger and axes do (TRUSTED_PROXIES)."""
         ip = client_ip(request)
@@ -43,13 +49,3 @@ class SecondFactorStage(LoginStage):
         if user is not None and user_has_device(user, confirmed=True):
             return headed_redirect_response(self.urlname), True
         return None, True
-
-
-def axes_username(request, credentials) -> str | None:
-    """The name axes counts failures against: the login field whether username or email."""
-    credentials = credentials or {}
-    for key in ("username", "email", "login"):
-        if credentials.get(key):
-            return str(credentials[key]).strip().lower()
-    value = request.POST.get("login") if request is not None and request.method == "POST" else None
-    return value.strip().lower() if value else None

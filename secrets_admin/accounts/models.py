@@ -2,7 +2,7 @@
 
 `AuthenticatorDevice` is a TOTP device whose seed is stored encrypted (MultiFernet, see
 `crypto.py`); django-otp's own TOTPDevice keeps the seed as clear hex, so it is not used.
-`RecoveryCodeDevice` holds ten one-time codes as SHA-256 hashes, never in clear.
+`RecoveryCodeDevice` holds ten one-time codes (about 89 bits each) as SHA-256 hashes, never in clear.
 Both are django-otp `Device`s, so `django_otp.match_token` / `verify_token` find them.
 """
 
@@ -116,9 +116,15 @@ def hash_recovery_code(code: str) -> str:
     return hashlib.sha256(normalize_recovery_code(code).encode()).hexdigest()
 
 
+RECOVERY_CODE_LENGTH = 18  # 18 characters of a 31-letter alphabet: 89 bits each
+
+
 def new_recovery_code() -> str:
-    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
-    return f"{raw[:5]}-{raw[5:]}"
+    """A fresh code like `abcdef-ghjkmn-pqrstu` (about 89 bits: guessing one is hopeless, so a
+    fast unsalted hash is enough to store it). Codes of the earlier 10-letter form keep working:
+    both are stored as the SHA-256 of the normalised text."""
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+    return "-".join(raw[i : i + 6] for i in range(0, RECOVERY_CODE_LENGTH, 6))
 
 
 class RecoveryCodeDevice(ThrottlingMixin, Device):

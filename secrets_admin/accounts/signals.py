@@ -17,6 +17,7 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django_otp import DEVICE_ID_SESSION_KEY
 
+from secrets_admin.accounts import lockout
 from secrets_admin.accounts.members import audited_by_service
 from secrets_admin.audit.services import record
 
@@ -29,31 +30,20 @@ def _audit(action, *, actor, data=None, request=None):
         record(action, actor=actor, data=data or {}, request=request)
 
 
-def _attempted_name(credentials) -> str:
-    for key in ("username", "email", "login"):
-        if credentials.get(key):
-            return str(credentials[key])[:150]
-    return ""
-
-
 @receiver(user_login_failed, dispatch_uid="accounts.audit_login_failed")
 def audit_login_failed(sender, credentials, request=None, **kwargs):
-    _audit(
-        "auth.login.failed",
-        actor=AnonymousUser(),
-        data={"login": _attempted_name(credentials or {})},
-        request=request,
-    )
+    """The account the text named is the entry's subject (target), marked unverified; text naming
+    no account is kept only as a keyed hash. The IP comes with the request."""
+    target, data = lockout.subject(lockout.typed_login(request, credentials))
+    with transaction.atomic():
+        record("auth.login.failed", actor=AnonymousUser(), target=target, data=data, request=request)
 
 
 @receiver(user_locked_out, dispatch_uid="accounts.audit_lockout")
 def audit_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
-    _audit(
-        "auth.lockout",
-        actor=AnonymousUser(),
-        data={"login": username or "", "ip": ip_address or ""},
-        request=request,
-    )
+    target, data = lockout.subject(username)
+    with transaction.atomic():
+        record("auth.lockout", actor=AnonymousUser(), target=target, data=data, request=request)
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.audit_login")
@@ -75,7 +65,10 @@ def audit_password_changed(sender, request, user, **kwargs):
 
 @receiver(password_reset, dispatch_uid="accounts.audit_password_reset")
 def audit_password_reset(sender, request, user, **kwargs):
-    _audit("auth.password.reset", actor=user, request=request)
+    """A reset proves the mailbox: it also ends the account's lockouts, so "log in now" is true."""
+    with transaction.atomic():
+        record("auth.password.reset", actor=user, request=request)
+        lockout.clear_after_password_reset(user, request=request)
 
 
 def _memberships(instance, reverse, pk_set):

@@ -51,6 +51,7 @@ class _Failure:
 
 
 _request_failures: contextvars.ContextVar = contextvars.ContextVar("step_up_failures", default=None)
+_current_request: contextvars.ContextVar = contextvars.ContextVar("step_up_request", default=None)
 _local = threading.local()
 
 
@@ -63,18 +64,21 @@ def _pending() -> list:
     return bucket
 
 
-def begin_request(request) -> contextvars.Token:
-    return _request_failures.set([])
+def begin_request(request) -> tuple:
+    return _request_failures.set([]), _current_request.set(request)
 
 
-def end_request(token: contextvars.Token) -> None:
+def end_request(tokens: tuple) -> None:
+    failures, current = tokens
     try:
         flush_step_up_failures()
     finally:
-        _request_failures.reset(token)
+        _request_failures.reset(failures)
+        _current_request.reset(current)
 
 
 def _fail(user, purpose, reason, message, *, devices=(), request=None):
+    request = request if request is not None else _current_request.get()  # its IP goes in the entry
     _pending().append(
         _Failure(user.pk, purpose, reason, timezone.now(), [d.pk for d in devices], request=request)
     )
@@ -150,24 +154,47 @@ def flush_step_up_failures() -> int:
     return written
 
 
+CODE_LABEL = "Code from your authenticator app"
+
+
+class OneTimeCodeInput(forms.TextInput):
+    """The code box, the same on every form: label, autocomplete="one-time-code" (phones offer the
+    code from an SMS or the app), a numeric keypad, and a refused code is never shown again."""
+
+    def __init__(self, attrs=None):
+        defaults = {
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "class": "form-control cf-code",
+            "spellcheck": "false",
+            "autocapitalize": "none",
+        }
+        super().__init__({**defaults, **(attrs or {})})
+
+    def format_value(self, value):
+        return None
+
+
 class StepUpField(forms.CharField):
     """The one-time code field sensitive forms include (verified by the service, not the form)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", "Code from your authenticator app")
+        kwargs.setdefault("label", CODE_LABEL)
         kwargs.setdefault("max_length", 12)
         kwargs.setdefault("min_length", 6)
         kwargs.setdefault("help_text", "A fresh 6-digit code: each code can authorise one action.")
-        kwargs.setdefault(
-            "widget",
-            forms.TextInput(
-                attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "class": "form-control"}
-            ),
-        )
+        kwargs.setdefault("widget", OneTimeCodeInput())
         super().__init__(**kwargs)
 
 
 class StepUpForm(forms.Form):
-    """Mixin/base form with the `otp_code` field; pass cleaned_data["otp_code"] to the service."""
+    """Base form with the `otp_code` field, always last (right above the submit button); pass
+    cleaned_data["otp_code"] to the service. Templates show `accounts/_needs_authenticator.html`
+    above it, which tells a person without an authenticator to set one up first."""
 
     otp_code = StepUpField()
+    needs_authenticator = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["otp_code"] = self.fields.pop("otp_code")

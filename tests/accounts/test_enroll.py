@@ -44,7 +44,7 @@ def test_enrollment_shows_a_qr_code_and_the_key_and_activates_only_with_a_code(p
     device.refresh_from_db()
     assert device.confirmed is True
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
-    codes = re.findall(r"<li>([a-z2-9]{5}-[a-z2-9]{5})</li>", response.content.decode())
+    codes = re.findall(r"<li>([a-z2-9]{6}-[a-z2-9]{6}-[a-z2-9]{6})</li>", response.content.decode())
     assert len(codes) == 10
     stored = list(RecoveryCode.objects.filter(device__user=user).values_list("code_hash", flat=True))
     assert len(stored) == 10 and not set(c.replace("-", "") for c in codes) & set(stored)
@@ -66,14 +66,14 @@ def test_recovery_codes_download_as_text_only_for_their_owner(person):
     user, _, client = person("bob", "developers", device=False)
     _, device = enroll(client, user)
     page = client.post(ENROLL, {"device_id": device.pk, "code": totp_for(device).now()}).content.decode()
-    codes = re.findall(r"<li>([a-z2-9]{5}-[a-z2-9]{5})</li>", page)
+    codes = re.findall(r"<li>([a-z2-9]{6}-[a-z2-9]{6}-[a-z2-9]{6})</li>", page)
     response = client.post("/accounts/mfa/recovery-codes/download/", {"codes": " ".join(codes)})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     assert all(code in response.content.decode() for code in codes)
 
-    tampered = " ".join([*codes[:9], "aaaaa-bbbbb"])
+    tampered = " ".join([*codes[:9], "aaaaaa-bbbbbb-cccccc"])
     response = client.post("/accounts/mfa/recovery-codes/download/", {"codes": tampered})
     assert response.status_code == 400 and b"not your current recovery codes" in response.content
     other, _, other_client = person("eve", "developers", device=False)
@@ -90,7 +90,7 @@ def test_recovery_codes_regenerate_only_with_a_fresh_code(person):
     assert not RecoveryCodeDevice.objects.filter(user=user).exists()
     response = client.post("/accounts/mfa/recovery-codes/", {"otp_code": code_at_step(device, 0)})
     assert response.status_code == 200
-    first = re.findall(r"<li>([a-z2-9]{5}-[a-z2-9]{5})</li>", response.content.decode())
+    first = re.findall(r"<li>([a-z2-9]{6}-[a-z2-9]{6}-[a-z2-9]{6})</li>", response.content.decode())
     assert len(first) == 10
     reused = client.post("/accounts/mfa/recovery-codes/", {"otp_code": code_at_step(device, 0)})
     assert reused.status_code == 400 and b"already used" in reused.content
@@ -173,7 +173,7 @@ def test_a_lost_phone_is_replaced_with_a_recovery_code(person):
     user, _, client = person("bob", "developers", device=False)
     _, old = enroll(client, user)
     page = client.post(ENROLL, {"device_id": old.pk, "code": totp_for(old).now()}).content.decode()
-    codes = re.findall(r"<li>([a-z2-9]{5}-[a-z2-9]{5})</li>", page)
+    codes = re.findall(r"<li>([a-z2-9]{6}-[a-z2-9]{6}-[a-z2-9]{6})</li>", page)
     response = client.post(
         "/accounts/mfa/remove/", {"code": "000000" if totp_for(old).now() != "000000" else "1"}
     )

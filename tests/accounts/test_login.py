@@ -77,7 +77,12 @@ def test_a_wrong_password_is_refused_and_audited(alice):
     assert b"not correct" in response.content
     assert SESSION_KEY not in client.session
     failed = last_entry("auth.login.failed")
-    assert failed.data == {"login": "alice"} and failed.actor_name == "anonymous" and failed.actor_id is None
+    assert (
+        failed.data == {"subject": "unverified"}
+        and failed.actor_name == "anonymous"
+        and failed.actor_id is None
+    )
+    assert (failed.target_type, failed.target_id) == ("auth.user", str(alice.pk))
 
 
 def test_a_wrong_code_is_refused_throttled_and_audited(alice):
@@ -157,7 +162,8 @@ def test_repeated_wrong_passwords_lock_the_login_out_and_are_audited(alice, sett
     page = password_step(client).content.decode()  # even the right password is refused now
     assert "Too many failed logins" in page and "locked for 15 minutes after 5 wrong passwords" in page
     assert SESSION_KEY not in client.session
-    assert last_entry("auth.lockout").data["login"] == "alice"
+    locked = last_entry("auth.lockout")
+    assert locked.target_id == str(alice.pk) and locked.data == {"subject": "unverified"}
     assert actions().count("auth.login.failed") >= settings.AXES_FAILURE_LIMIT
 
 

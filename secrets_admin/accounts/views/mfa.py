@@ -1,35 +1,39 @@
-"""MFA pages (enroll, verify, recovery codes) and the security team's Members page."""
+"""MFA pages: enroll, the second login step, recovery codes, removing an authenticator.
+
+Every code form looks and behaves the same (`stepup.OneTimeCodeInput`): the code box last, above
+the submit button, and a refused code is not shown again. Where a recovery code is accepted, a
+link switches to a form with a text keyboard (`?use=recovery`).
+"""
 
 import segno
 from allauth.account.utils import get_login_redirect_url
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
 from django_otp import login as otp_login
 
-from secrets_admin.accounts import members, services
-from secrets_admin.accounts.access import require_groups
+from console.no_store import no_store
+from secrets_admin.accounts import services
 from secrets_admin.accounts.forms import (
     EnrollForm,
     LoginCodeForm,
-    MembershipForm,
+    RecoveryCodeForm,
     RecoveryCodesDownloadForm,
     RegenerateRecoveryCodesForm,
     RemoveAuthenticatorForm,
 )
 from secrets_admin.accounts.models import RecoveryCodeDevice
 from secrets_admin.accounts.stepup import StepUpFailed
-from secrets_admin.roles import GROUPS, SECURITY_TEAM
+
+# At or below this many unused recovery codes, the pages say to make new ones.
+FEW_RECOVERY_CODES = 2
 
 
 def _safe_next(request, fallback="/"):
@@ -44,16 +48,35 @@ def _form_error(form, exc: ValidationError, field=None):
         form.add_error(field, message)
 
 
-def _mfa_page(request, *, regenerate_form=None, remove_form=None, status=200):
-    recovery = RecoveryCodeDevice.objects.filter(user=request.user).first()
+def _with_recovery(request) -> bool:
+    return (request.POST.get("use") or request.GET.get("use")) == "recovery"
+
+
+def _recovery_left(user) -> int | None:
+    """Unused recovery codes, or None when the user never had any."""
+    recovery = RecoveryCodeDevice.objects.filter(user=user).first()
+    return recovery.remaining() if recovery else None
+
+
+def _warn_if_few_recovery_codes(request, left: int | None):
+    if left is not None and left <= FEW_RECOVERY_CODES:
+        messages.warning(
+            request,
+            f"Only {left} recovery code{'s' if left != 1 else ''} left. "
+            "Generate new ones on the Two-factor page before you run out.",
+        )
+
+
+def _mfa_page(request, *, regenerate_form=None, status=200):
+    left = _recovery_left(request.user)
     return render(
         request,
         "accounts/mfa_index.html",
         {
             "authenticator": services.confirmed_authenticator(request.user),
-            "recovery_left": recovery.remaining() if recovery else 0,
+            "recovery_left": left or 0,
+            "few_recovery_codes": left is not None and left <= FEW_RECOVERY_CODES,
             "regenerate_form": regenerate_form or RegenerateRecoveryCodesForm(),
-            "remove_form": remove_form or RemoveAuthenticatorForm(),
         },
         status=status,
     )
@@ -64,7 +87,7 @@ def mfa_index(request):
     return _mfa_page(request)
 
 
-@never_cache
+@no_store  # shows the new key, then the recovery codes
 @login_required
 def enroll(request):
     """Show a fresh seed (QR + text) and activate it with a code from the app."""
@@ -115,7 +138,7 @@ def _show_recovery_codes(request, codes, next_url=""):
     )
 
 
-@never_cache
+@no_store
 def verify(request):
     """Second login step. Two modes: finishing an allauth login held by `SecondFactorStage`,
     or verifying an already logged-in session (a device added elsewhere, or a session from
@@ -134,7 +157,8 @@ def verify(request):
         if stage is None:
             return redirect("account_login")
         user = stage.login.user
-    form = LoginCodeForm(request.POST if request.method == "POST" else None)
+    form_class = RecoveryCodeForm if _with_recovery(request) else LoginCodeForm
+    form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and not form.is_valid():
         services.record_invalid_form(user, purpose="login", request=request)
     elif request.method == "POST":
@@ -144,7 +168,9 @@ def verify(request):
             _form_error(form, exc, "code")
         else:
             if isinstance(device, RecoveryCodeDevice):
-                messages.warning(request, f"Recovery code used; {device.remaining()} left.")
+                left = device.remaining()
+                messages.warning(request, f"Recovery code used; {left} left.")
+                _warn_if_few_recovery_codes(request, left)
             if stage is not None:
                 request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
                 return stage.exit()
@@ -153,11 +179,12 @@ def verify(request):
     return render(
         request,
         "accounts/verify.html",
-        {"form": form, "next": _safe_next(request, "")},
+        {"form": form, "next": _safe_next(request, ""), "with_recovery": form_class is RecoveryCodeForm},
         status=400 if form.errors else 200,
     )
 
 
+@no_store  # shows the new recovery codes
 @require_POST
 @login_required
 def recovery_regenerate(request):
@@ -177,28 +204,44 @@ def recovery_regenerate(request):
     return _mfa_page(request, regenerate_form=form, status=400)
 
 
-@require_POST
 @login_required
 def remove_authenticator(request):
-    """Drop the authenticator (lost or new phone); the user enrolls a new one next."""
-    form = RemoveAuthenticatorForm(request.POST)
-    if not form.is_valid():
-        services.record_invalid_form(request.user, purpose="mfa.device.remove", request=request)
-        return _mfa_page(request, remove_form=form, status=400)
-    try:
-        services.do_remove_authenticator(actor=request.user, code=form.cleaned_data["code"], request=request)
-    except ValidationError as exc:
-        _form_error(form, exc, "code")
-        return _mfa_page(request, remove_form=form, status=400)
-    recovery = RecoveryCodeDevice.objects.filter(user=request.user).first()
-    if recovery is not None:
-        otp_login(request, recovery)  # the session stays verified through the remaining device
-    else:
-        request.session.pop(DEVICE_ID_SESSION_KEY, None)
-    messages.info(request, "Authenticator removed. Set up the new one now.")
-    return redirect("accounts:mfa_enroll")
+    """Drop the authenticator (lost or new phone); the user enrolls a new one next. GET asks for
+    confirmation (what happens, and a code); POST removes."""
+    if not services.confirmed_authenticator(request.user):
+        messages.info(request, "There is no authenticator app to remove.")
+        return redirect("accounts:mfa")
+    form_class = RecoveryCodeForm if _with_recovery(request) else RemoveAuthenticatorForm
+    form = form_class(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if not form.is_valid():
+            services.record_invalid_form(request.user, purpose="mfa.device.remove", request=request)
+        else:
+            try:
+                services.do_remove_authenticator(
+                    actor=request.user, code=form.cleaned_data["code"], request=request
+                )
+            except ValidationError as exc:
+                _form_error(form, exc, "code")
+            else:
+                recovery = RecoveryCodeDevice.objects.filter(user=request.user).first()
+                if recovery is not None:
+                    otp_login(request, recovery)  # the session stays verified through the remaining device
+                else:
+                    request.session.pop(DEVICE_ID_SESSION_KEY, None)
+                messages.info(request, "Authenticator removed. Set up the new one now.")
+                return redirect("accounts:mfa_enroll")
+    return render(
+        request,
+        "accounts/remove.html",
+        {"form": form, "with_recovery": form_class is RecoveryCodeForm},
+        status=status,
+    )
 
 
+@no_store
 @require_POST
 @login_required
 def recovery_download(request):
@@ -214,54 +257,4 @@ def recovery_download(request):
     body = f"Candlefish recovery codes for {request.user.get_username()} (each works once):\n\n{codes}\n"
     response = HttpResponse(body, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="candlefish-recovery-codes.txt"'
-    response["Cache-Control"] = "no-store"
     return response
-
-
-@require_groups(SECURITY_TEAM)
-def members_page(request):
-    form = MembershipForm(request.POST if request.method == "POST" else None, actor=request.user)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                changed = members.do_change_membership(
-                    actor=request.user,
-                    user=data["user"],
-                    group=data["group"],
-                    change=data["change"],
-                    otp_code=data["otp_code"],
-                    request=request,
-                )
-            except StepUpFailed as exc:
-                _form_error(form, exc, "otp_code")
-            except (ValidationError, PermissionDenied) as exc:
-                members.record_refused(
-                    actor=request.user, reason="rejected", data={"error": str(exc)[:200]}, request=request
-                )
-                form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
-            else:
-                verb = "added to" if data["change"] == members.ADD else "removed from"
-                messages.success(
-                    request,
-                    f"{data['user']} {verb} {data['group'].name}."
-                    if changed
-                    else "Nothing to change: membership was already like that.",
-                )
-                return redirect("accounts:members")
-        else:
-            members.record_refused(
-                actor=request.user,
-                reason="invalid_form",
-                data={"fields": sorted(k for k in form.errors if k != "otp_code") or ["otp_code"]},
-                request=request,
-            )
-        status = 400
-    people = get_user_model().objects.filter(is_active=True).prefetch_related("groups").order_by("username")
-    return render(
-        request,
-        "accounts/members.html",
-        {"form": form, "people": people, "groups": Group.objects.filter(name__in=GROUPS).order_by("name")},
-        status=status,
-    )
