@@ -83,9 +83,11 @@ class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
         try:
             number = int(str(token).strip())
         except (TypeError, ValueError):
-            number = None
+            # Not a code of this device at all (a recovery code, tried against every device):
+            # no throttle, or logging in with a recovery code would slow down the app's codes.
+            return False
         totp = self._totp()
-        if number is not None and totp.verify(number, self.tolerance, self.last_t + 1):
+        if totp.verify(number, self.tolerance, self.last_t + 1):
             self.last_t = self.verified_step = totp.t()
             self.drift = totp.drift
             self.throttle_reset(commit=False)
