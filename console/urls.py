@@ -14,3 +14,8 @@ urlpatterns = [
     path("alerts/", include("secrets_admin.alerts.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "secrets_admin.accounts.errors.bad_request"
+handler403 = "secrets_admin.accounts.errors.permission_denied"
+handler404 = "secrets_admin.accounts.errors.page_not_found"
+handler500 = "secrets_admin.accounts.errors.server_error"

@@ -16,8 +16,17 @@ def user_in(user, *group_names: str) -> bool:
     return user.groups.filter(name__in=group_names).exists()
 
 
+class GroupRequired(PermissionDenied):
+    """403: the page is for members of `groups` (the error page names them and whom to ask)."""
+
+    def __init__(self, groups):
+        self.groups = tuple(groups)
+        super().__init__(f"This page is for members of {' or '.join(self.groups)}.")
+
+
 def require_groups(*group_names: str):
-    """View decorator: login required (redirect), then 403 unless the user is in one group."""
+    """View decorator: login required (redirect), then 403 (GroupRequired) unless the user is
+    in one of the groups."""
     if not group_names:
         raise ValueError("require_groups needs at least one group name")
 
@@ -25,7 +34,7 @@ def require_groups(*group_names: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not user_in(request.user, *group_names):
-                raise PermissionDenied("Your groups do not allow this page.")
+                raise GroupRequired(group_names)
             return view(request, *args, **kwargs)
 
         return login_required(wrapped)
