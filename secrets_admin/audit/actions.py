@@ -12,10 +12,12 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 MAX_LENGTH = 100
 
 _registry: dict[str, str] = {}
+_sentences: dict[str, object] = {}
 
 
-def register(name: str, description: str) -> str:
-    """Register `name` with a one-line human description; returns the name.
+def register(name: str, description: str, *, sentence=None) -> str:
+    """Register `name` with a one-line human description; returns the name. `sentence`, if
+    given, is how the audit page words one entry (see `set_sentence`).
 
     Registering the same name again with the same description is a no-op (imports may repeat);
     a different description raises ValueError, since two apps would then disagree on its meaning.
@@ -28,7 +30,23 @@ def register(name: str, description: str) -> str:
     if known is not None and known != description:
         raise ValueError(f"audit action {name!r} is already registered as {known!r}")
     _registry[name] = description
+    if sentence is not None:
+        set_sentence(name, sentence)
     return name
+
+
+def set_sentence(name: str, sentence) -> None:
+    """How the audit page words an entry of `name`: a template such as
+    "{actor} added {target} to {group}" (`{actor}`, `{target}`, `{ip}` and the entry's data keys),
+    or a callable(entry) returning one. Without it the page words the entry from its description."""
+    if not (isinstance(sentence, str) or callable(sentence)):
+        raise ValueError(f"the sentence of {name!r} must be a template string or a callable")
+    _sentences[name] = sentence
+
+
+def sentence_for(name: str):
+    """The sentence template (or callable) registered for `name`, or None."""
+    return _sentences.get(name)
 
 
 def is_registered(name: str) -> bool:
@@ -49,4 +67,8 @@ EXPORTED = "audit.exported"
 
 
 def register_own():
-    register(EXPORTED, "Someone exported audit entries (the filter used is in the data)")
+    register(
+        EXPORTED,
+        "Someone exported audit entries (the filter used is in the data)",
+        sentence="{actor} exported the audit entries matching a filter as {format}",
+    )

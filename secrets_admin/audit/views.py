@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
 from secrets_admin.accounts.access import require_groups
-from secrets_admin.audit import actions, exports, services
+from secrets_admin.audit import actions, exports, services, wording
 from secrets_admin.audit.filters import AuditEntryFilter
 from secrets_admin.audit.models import AuditEntry
 from secrets_admin.roles import CTO, MANAGERS, SECURITY_TEAM
@@ -49,6 +49,8 @@ def entry_list(request):
     if queryset is not None:
         paginator = BoundedPaginator(queryset.select_related(None).order_by("-sequence"), PER_PAGE)
         page = paginator.get_page(request.GET.get("page"))
+        for entry in page:  # each row reads as one sentence, its target a link
+            entry.sentence = wording.sentence(entry)
     return render(
         request,
         "audit/entry_list.html",
@@ -59,7 +61,6 @@ def entry_list(request):
             "count_bound": COUNT_BOUND,
             "status": services.chain_status(),
             "head": AuditEntry.objects.values_list("sequence", flat=True).first(),
-            "registered": actions.registered(),
         },
     )
 
@@ -75,6 +76,10 @@ def entry_detail(request, sequence: int):
             "entry": entry,
             "data_json": json.dumps(entry.data, indent=2, sort_keys=True, ensure_ascii=False),
             "description": actions.describe(entry.action),
+            "sentence": wording.sentence(entry),
+            "actor_words": wording.actor_words(entry.actor_name),
+            "target_type_words": wording.target_type_words(entry.target_type) if entry.target_type else "",
+            "target_url": wording.target_url(entry),
             "status": services.chain_status(),
             "head": AuditEntry.objects.values_list("sequence", flat=True).first(),
         },

@@ -1,6 +1,6 @@
 """Audit action names the inventory writes (registered with the audit ledger at start-up)."""
 
-from secrets_admin.audit.actions import register
+from secrets_admin.audit.actions import register, set_sentence
 
 SYNC_FINISHED = "inventory.sync.finished"
 SYNC_REQUESTED = "inventory.sync.requested"
@@ -17,3 +17,12 @@ register(SECRET_VANISHED, "Sync no longer found a secret in its backend; marked 
 register(SECRET_UPDATED, "Secret metadata edited in the console and written back to its backend")
 register(SECRET_REGISTERED, "An existing backend secret was imported into the inventory from the console")
 register(SECRET_CREATED, "A new secret with a generated value was created in a backend from the console")
+
+# How the audit page words each entry (appended by the audit-page work).
+set_sentence(SYNC_FINISHED, "{actor} finished {target}: {seen} seen, {created} new, {changed} changed")
+set_sentence(SYNC_REQUESTED, "{actor} asked for a sync of {backend} now")
+set_sentence(SECRET_DISCOVERED, "{actor} found {target}, new to the inventory")
+set_sentence(SECRET_VANISHED, "{actor} no longer found {target} in {backend}: marked missing")
+set_sentence(SECRET_UPDATED, "{actor} edited the metadata of {target}")
+set_sentence(SECRET_REGISTERED, "{actor} imported {target} into the inventory")
+set_sentence(SECRET_CREATED, "{actor} created {target} with a generated value")

@@ -43,7 +43,7 @@ def test_a_manager_filters_opens_an_entry_and_exports_csv(live_server, tmp_path)
         try:
             page.goto(f"{live_server.url}/audit/")
             assert page.locator("#chain-status .badge").inner_text() == "intact"
-            page.get_by_label("Action").fill("test.thing.undone")
+            page.get_by_label("Action").select_option("test.thing.undone")  # a dropdown of those present
             page.get_by_role("button", name="Filter").click()
             page.wait_for_url("**/audit/?*action=test.thing.undone*")
             rows = page.locator("tbody tr")
