@@ -150,6 +150,16 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # idempotent, and DB-side leases (not redelivery) are what recovers long jobs.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task whose whole worker died (killed, OOM, host lost) stays unacknowledged in Redis and is
+# delivered to another worker after this many seconds. Keep it above the longest task's run time
+# (a task still running past it would be delivered twice); leases recover long jobs sooner.
+CELERY_VISIBILITY_TIMEOUT = envint("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=5)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # Look for such tasks every tenth of the timeout (at most every 10 s), not every 100 s.
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "console"

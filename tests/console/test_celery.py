@@ -1,5 +1,15 @@
-"""The Celery app's contract: JSON only, late acknowledgement, re-queue when a worker dies, beat
-schedule from settings, and the request id of the web request carried into the task."""
+"""The Celery app's contract: JSON only, late acknowledgement — a task whose worker is killed
+mid-task finishes on another worker —, beat schedule from settings, and the request id of the web
+request carried into the task."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -7,6 +17,8 @@ from kombu.exceptions import EncodeError
 
 from console.celery import app
 from console.middleware import current_request_id
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_tasks_and_results_are_json_only():
@@ -16,11 +28,55 @@ def test_tasks_and_results_are_json_only():
         app.send_task("console.echo", args=[object()])  # never reaches the broker
 
 
-def test_tasks_are_acknowledged_after_they_ran_and_requeued_if_the_worker_dies():
-    assert app.conf.task_acks_late is True
-    assert app.conf.task_reject_on_worker_lost is True
-    assert app.conf.worker_prefetch_multiplier == 1
-    assert app.conf.task_default_queue == "console"
+def worker(name: str, queue: str, redis_url: str, visibility: int) -> subprocess.Popen:
+    """A real worker process (prefork, one child) in its own process group, as `make run` starts one."""
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "CELERY_VISIBILITY_TIMEOUT": str(visibility),
+        "DJANGO_SETTINGS_MODULE": "console.settings",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "console", "worker", "-n", f"{name}@%h"]
+    command += ["-Q", queue, "-c", "1", "--pool", "prefork", "--include", "tests.console.worker_tasks"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+
+
+def stop(process: subprocess.Popen, sig=signal.SIGKILL):
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    process.wait(timeout=30)
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_task_whose_worker_is_killed_mid_task_finishes_on_another_worker(servers, tmp_path):
+    assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost  # what makes it possible
+    queue = f"tests-worker-death-{uuid.uuid4().hex[:8]}"  # no other worker of the session reads it
+    visibility = 5
+    first = worker("doomed", queue, servers.redis_url, visibility)
+    second = None
+    try:
+        result = app.send_task("tests.console.finish_once", args=[str(tmp_path), 600], queue=queue)
+        wait_for(lambda: list(tmp_path.glob("started-doomed@*")), 60, "the first worker to start the task")
+        stop(first)  # SIGKILL to the whole worker: no chance to reject or ack anything
+        assert result.state != "SUCCESS"
+        second = worker("survivor", queue, servers.redis_url, visibility)
+        finished_by = result.get(timeout=90)
+        assert finished_by.startswith("survivor@")
+        starts = sorted(path.name.split("-")[1] for path in tmp_path.glob("started-*"))
+        assert [name.split("@")[0] for name in starts] == ["doomed", "survivor"]
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                stop(process, signal.SIGTERM)
 
 
 def test_beat_schedule_comes_from_settings_and_names_registered_tasks(settings):
