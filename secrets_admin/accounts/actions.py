@@ -102,7 +102,7 @@ ACTIONS = {
         "{actor} asked to download recovery codes that are not their current ones",
     ),
     "user.created": (
-        "A user account was created by seed_demo (demo data, development only)",
+        "A user account was created (manage.py add_person, or seed_demo's demo data)",
         "{actor} created the account {target}",
     ),
     "group.member.added": (

@@ -33,6 +33,8 @@ def actor_words(name: str) -> str:
         return NOT_PEOPLE[name]
     if name.startswith("celery:"):
         return f"the background task {name.split(':', 1)[1]}"
+    if name.startswith("cli:"):
+        return f"{name.split(':', 1)[1]} on the command line"
     return name
 
 
