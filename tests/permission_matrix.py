@@ -9,6 +9,8 @@ create the object they need. `expected` for a role is either
   - an HTTP status (int): 200, 400, 403, 405 ...; or
   - a path (str): a 302 redirect there (`LOGIN`, `CODE`, `ENROLL` or any page, e.g. "/").
     A path with "?" must match the redirect's path and query exactly; without, the path only.
+    A path starting with "." is relative to the URL asked for ("../" from /things/3/test/ is
+    /things/3/), for entries whose URL comes from a callable.
 A bare 302 is allowed only where the target is implied: anonymous → LOGIN, no_device → ENROLL,
 unverified → CODE. Every other redirect names where it goes.
 
@@ -185,7 +187,7 @@ URLS += [
         lambda: _alert_channel("test/"),
         every(403, anonymous=302, no_device=302, security_team=405),
     ),  # POST only
-    (lambda: _alert_channel("test/"), every(403, anonymous=302, no_device=302, security_team=302), "post"),
+    (lambda: _alert_channel("test/"), every(403, anonymous=302, no_device=302, security_team="../"), "post"),
 ]
 
 

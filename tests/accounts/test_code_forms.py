@@ -86,7 +86,7 @@ def test_every_code_form_looks_the_same(carol, person):
     RecoveryCodeDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
     secret = Secret.objects.create(backend="vault", path="secret/forms/key", kind="api_key")
     pages = ["/accounts/mfa/", "/accounts/mfa/remove/", "/accounts/members/", f"/inventory/{secret.pk}/edit/"]
-    pages.append("/inventory/register/")
+    pages += ["/inventory/register/", "/alerts/routing/", "/alerts/channels/new/slack/"]
     for url in pages:
         response = client.get(url)
         assert response.status_code == 200, url

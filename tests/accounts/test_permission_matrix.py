@@ -1,7 +1,7 @@
 """One parametrized test over tests/permission_matrix.py (every URL × every kind of visitor, and
 where each redirect goes), and one that the matrix reaches every routed URL pattern."""
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -65,6 +65,8 @@ def check(response, expected, role: str, where: str):
     if isinstance(expected, int):
         assert response.status_code == expected, f"{where}: {response.status_code}, expected {expected}"
         return
+    if expected.startswith("."):  # relative to the URL asked for: "../" is the object's page
+        expected = urljoin(where.split(" ")[1], expected)
     location = response.get("Location", "")
     assert response.status_code == 302, f"{where}: {response.status_code}, expected a redirect to {expected}"
     got = urlsplit(location)
