@@ -309,7 +309,7 @@ SECURE_HSTS_PRELOAD = not IS_DEVELOPMENT
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-CSRF_FAILURE_VIEW = "secrets_admin.accounts.errors.csrf_failure"  # inside the layout, like the other error pages
+CSRF_FAILURE_VIEW = "secrets_admin.accounts.errors.csrf_failure"  # in the layout, like other errors
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -163,7 +163,13 @@ def test_recovery_codes_do_not_come_back_with_the_back_button(pages, live_server
         page.go_back()
     except Exception as exc:  # chromium refuses to show an unstored POST result: ERR_CACHE_MISS
         assert "ERR_CACHE_MISS" in str(exc), exc
-    html = page.content()
+    page.wait_for_load_state()
+    for _ in range(50):  # the error page may still be replacing the document
+        try:
+            html = page.content()
+            break
+        except Exception:
+            page.wait_for_timeout(100)
     assert not any(code in html for code in shown)
 
 

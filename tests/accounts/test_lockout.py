@@ -180,3 +180,46 @@ def test_the_reset_email_for_an_unknown_address_names_the_console_and_no_closed_
     settings.SIGNUP_OPEN = True
     new_client().post("/accounts/password/reset/", {"email": "nobody@example.test"})
     assert "/accounts/signup/" in mail.outbox[-1].body
+
+
+def test_every_failure_entry_carries_the_ip(lockme, person):
+    from secrets_admin.accounts.models import AuthenticatorDevice
+
+    carol, device, carol_client = person("carol", "security-team")
+    address = carol_client.defaults.get("REMOTE_ADDR", "127.0.0.1")
+    guesser = new_client()
+    attempt(guesser, "lockme")  # wrong password
+    attempt(guesser, "no-such-person")  # a name that is no account
+    AuthenticatorDevice.objects.create(
+        user=lockme, name="app", confirmed=True, encrypted_key=device.encrypted_key
+    )
+    attempt(guesser, "lockme", PASSWORD)
+    guesser.post("/accounts/mfa/verify/", {"code": "000000" if code_at_step(device, 0) != "000000" else "1"})
+    carol_client.post(
+        "/accounts/members/", {"user": lockme.pk, "group": "cto", "change": "add", "otp_code": "1"}
+    )
+    wrong = "000000" if code_at_step(device, 0) != "000000" else "111111"
+    data = {"user": lockme.pk, "group": "cto", "change": "add", "otp_code": wrong}
+    assert carol_client.post("/accounts/members/", data).status_code == 400  # a refused step-up
+    carol_client.post("/accounts/mfa/recovery-codes/download/", {"codes": "aaaaaa-bbbbbb-cccccc"})
+    failures = AuditEntry.objects.filter(
+        action__in=[
+            "auth.login.failed",
+            "mfa.code.failed",
+            "group.member.refused",
+            "mfa.recovery_codes.download_refused",
+        ]
+    )
+    assert set(failures.values_list("action", flat=True)) == {
+        "auth.login.failed",
+        "mfa.code.failed",
+        "group.member.refused",
+        "mfa.recovery_codes.download_refused",
+    }
+    by_ip = {(entry.action, entry.ip) for entry in failures}
+    assert ("auth.login.failed", guesser.defaults["REMOTE_ADDR"]) in by_ip
+    assert ("mfa.code.failed", guesser.defaults["REMOTE_ADDR"]) in by_ip
+    assert ("group.member.refused", address) in by_ip
+    step_up = failures.get(action="mfa.code.failed", data__step_up=True)  # written after the request
+    assert step_up.ip == address and step_up.actor_id == carol.pk
+    assert all(entry.ip for entry in failures), [(e.action, e.ip) for e in failures if not e.ip]
