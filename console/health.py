@@ -2,35 +2,58 @@
 
 /healthz answers while the process lives. /readyz runs every probe named in
 settings.READINESS_PROBES (dotted paths, so backends register without console importing them)
-and answers 503 when one fails, naming it.
+and answers 503 when one fails. It tells the world only "ready" or "not ready" and the names of
+what is failing; timings and error text go to the log and to signed-in members of
+READINESS_DETAIL_GROUP, because error text names hosts, mounts and token problems.
+
+Probes run in parallel, each bounded by READINESS_TIMEOUT, and the result is cached in Redis
+for READINESS_CACHE_SECONDS: a burst of probes, or a page that shows backend state, costs one
+round of backend calls every few seconds, and nothing waits longer than the timeout. A probe
+that hangs is not started again while it still runs, so a dead backend cannot pile up threads.
 """
 
+import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 
+from console.second_factor import past_second_factor
+
+log = logging.getLogger(__name__)
+
+CACHE_KEY = "console:readiness"
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="readiness")
+_running: dict[str, Future] = {}
+_lock = threading.Lock()
+
 
 def probe_database():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        connection.close()  # this probe runs on a pool thread: leave no connection behind
 
 
 def probe_redis():
     import redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    timeout = settings.READINESS_TIMEOUT
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
         client.ping()
     finally:
         client.close()
 
 
-def run_probe(name: str, dotted: str) -> dict:
+def run_probe(dotted: str) -> dict:
     started = time.monotonic()
     try:
         import_string(dotted)()
@@ -42,17 +65,58 @@ def run_probe(name: str, dotted: str) -> dict:
     return state
 
 
-def readiness() -> dict:
-    """{name: {"ok": bool, "ms": float, "error"?: str}} for every configured probe."""
-    probes = dict(settings.READINESS_PROBES)
-    # The database probe stays on this thread (Django connections are per thread); the network
-    # probes run in parallel so one slow backend does not add its timeout to every other.
-    database = probes.pop("database", None)
-    with ThreadPoolExecutor(max_workers=max(1, len(probes))) as pool:
-        futures = {name: pool.submit(run_probe, name, dotted) for name, dotted in probes.items()}
-        results = {"database": run_probe("database", database)} if database else {}
-    results.update({name: future.result() for name, future in futures.items()})
+def check_now() -> dict:
+    """{name: {"ok": bool, "ms": float, "error"?: str}}, every probe bounded by the timeout."""
+    timeout = settings.READINESS_TIMEOUT
+    with _lock:
+        futures = {}
+        for name, dotted in settings.READINESS_PROBES.items():
+            future = _running.get(name)
+            if future is None or future.done():
+                future = _running[name] = _pool.submit(run_probe, dotted)
+            futures[name] = future
+    done, _ = wait(futures.values(), timeout=timeout)
+    results = {}
+    for name, future in futures.items():
+        if future in done:
+            results[name] = future.result()
+        else:
+            results[name] = {"ok": False, "ms": timeout * 1000, "error": f"no answer within {timeout} s"}
+        if not results[name]["ok"]:
+            log.warning("readiness: %s is not ready: %s", name, results[name]["error"])
     return results
+
+
+def readiness() -> dict:
+    """The probes' results, at most READINESS_CACHE_SECONDS old."""
+    try:
+        cached = cache.get(CACHE_KEY)
+    except Exception:  # Redis is down: probe directly (its probe will say so)
+        cached = None
+    if cached is not None:
+        return cached
+    results = check_now()
+    try:
+        cache.set(CACHE_KEY, results, timeout=settings.READINESS_CACHE_SECONDS)
+    except Exception:
+        log.debug("readiness: could not cache the result", exc_info=True)
+    return results
+
+
+def cached_readiness() -> dict | None:
+    """The last result if one is cached, without calling any backend (None otherwise)."""
+    try:
+        return cache.get(CACHE_KEY)
+    except Exception:
+        return None
+
+
+def may_see_details(request) -> bool:
+    """Signed in, past the second factor, and in READINESS_DETAIL_GROUP."""
+    user = getattr(request, "user", None)
+    if not past_second_factor(user, getattr(request, "session", None)):
+        return False
+    return user.groups.filter(name=settings.READINESS_DETAIL_GROUP).exists()
 
 
 @never_cache
@@ -63,7 +127,10 @@ def healthz(request):
 @never_cache
 def readyz(request):
     checks = readiness()
-    ready = all(c["ok"] for c in checks.values())
-    return JsonResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
-    )
+    failing = sorted(name for name, check in checks.items() if not check["ok"])
+    body = {"status": "not ready" if failing else "ready"}
+    if failing:
+        body["failing"] = failing
+    if may_see_details(request):
+        body["checks"] = checks
+    return JsonResponse(body, status=503 if failing else 200)

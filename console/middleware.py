@@ -5,23 +5,38 @@ import logging
 import re
 import uuid
 
+from django.core.exceptions import DisallowedHost
+
 _request_id = contextvars.ContextVar("request_id", default="-")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self' ws: wss:",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
+# connect-src: only this console. 'self' covers ws:/wss: to the page's own host in Chromium and
+# Firefox (CSP Level 3), but older WebKit never matched websockets with 'self', so the page's own
+# websocket origin is also named explicitly (see ContentSecurityPolicyMiddleware).
+CSP_DIRECTIVES = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
 )
+CSP = "; ".join(CSP_DIRECTIVES)
+
+
+def content_security_policy(request) -> str:
+    """The policy for one response: CSP, with `connect-src` naming the page's own websocket
+    origin (ws:// or wss://, the host the request was validated against)."""
+    try:
+        host = request.get_host()  # checked against ALLOWED_HOSTS; never a host the client made up
+    except DisallowedHost:
+        return CSP
+    scheme = "wss" if request.is_secure() else "ws"
+    return CSP.replace("connect-src 'self'", f"connect-src 'self' {scheme}://{host}")
 
 
 def current_request_id() -> str:
@@ -60,7 +75,7 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", CSP)
+        response.setdefault("Content-Security-Policy", content_security_policy(request))
         return response
 
 

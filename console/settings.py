@@ -134,12 +134,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: Celery broker and results, Channels layer, cache ---------------------------------
 REDIS_URL = envurl("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"), secret=True)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "candlefish:channels"},
+
+
+def channel_layers(url: str, prefix: str) -> dict:
+    """The Channels layer on Redis. channels-redis waits for messages in BZPOPMIN for up to 5 s
+    (its brpop_timeout) and redis-py 8 gives every read a 5 s socket_timeout by default, so an
+    idle socket's read timed out and Daphne dropped the websocket (close 1011) every few seconds.
+    Reads may wait well past the blocking time; a dead connection still fails, by keepalive."""
+    host = {"address": url, "socket_timeout": 30, "socket_connect_timeout": 5, "socket_keepalive": True}
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [host], "prefix": prefix},
+        }
     }
-}
+
+
+CHANNEL_LAYERS = channel_layers(REDIS_URL, "candlefish:channels")
+# How often an open live socket checks its session and groups again (logout, removal, expiry).
+LIVE_RECHECK_SECONDS = 60
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
@@ -217,6 +230,12 @@ READINESS_PROBES = {
     "vault": "secrets_admin.backends.probe_vault",
     "aws": "secrets_admin.backends.probe_aws",
 }
+# Each probe's time limit (seconds), and how long a result is reused: /readyz and the overview
+# page never make a backend call more often than that, and never wait longer than the limit.
+READINESS_TIMEOUT = envint("READINESS_TIMEOUT", 2, minimum=1)
+READINESS_CACHE_SECONDS = envint("READINESS_CACHE_SECONDS", 5, minimum=1)
+# Who sees /readyz's timings and error text besides the log (everyone else: names only).
+READINESS_DETAIL_GROUP = "security-team"
 
 # --- Accounts and MFA (django-allauth + django-otp) -----------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", views.home, name="home"),
+    path("status/backends/", views.backend_status, name="backend_status"),
     path("accounts/", include("secrets_admin.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("inventory/", include("secrets_admin.inventory.urls")),

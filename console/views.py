@@ -1,14 +1,33 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
-from console.health import readiness
+from console.health import cached_readiness, may_see_details, readiness
+
+
+def _backends_context(request, checks) -> dict:
+    return {
+        "checks": checks,
+        "details": may_see_details(request),
+        "cache_seconds": settings.READINESS_CACHE_SECONDS,
+    }
 
 
 @login_required
+@require_GET
 def home(request):
-    """Landing page: who you are, and whether every backend the console needs is reachable."""
-    return render(
-        request,
-        "console/home.html",
-        {"checks": readiness(), "groups": sorted(request.user.groups.values_list("name", flat=True))},
-    )
+    """Landing page: who you are, and the backends' state as last checked. It never calls a
+    backend itself: the state panel loads from `backend_status` after the page."""
+    context = _backends_context(request, cached_readiness())
+    context["groups"] = sorted(request.user.groups.values_list("name", flat=True))
+    return render(request, "console/home.html", context)
+
+
+@login_required
+@require_GET
+@never_cache
+def backend_status(request):
+    """The overview's backend panel (an htmx fragment): cached results, or one bounded probe round."""
+    return render(request, "console/_backends.html", _backends_context(request, readiness()))

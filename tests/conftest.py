@@ -50,6 +50,8 @@ def servers(tmp_path_factory):
 def _settings_for_servers(servers, django_db_blocker):
     from django.conf import settings
 
+    from console.settings import channel_layers
+
     bao = servers.openbao
     backends = {
         **settings.SECRET_BACKENDS,
@@ -63,12 +65,7 @@ def _settings_for_servers(servers, django_db_blocker):
         CELERY_BROKER_URL=url,
         CELERY_RESULT_BACKEND=url,
         CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}},
-        CHANNEL_LAYERS={
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
-            }
-        },
+        CHANNEL_LAYERS=channel_layers(url, f"test-{uuid.uuid4().hex[:8]}"),
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         # Speed only; never in settings.py.
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],

@@ -8,4 +8,9 @@ class InventoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from secrets_admin.inventory import actions  # noqa: F401  (registers audit action names)
+        from secrets_admin.inventory import (
+            actions,  # noqa: F401  (registers audit action names)
+            live,
+        )
+
+        live.register()
