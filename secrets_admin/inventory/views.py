@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from secrets_admin.accounts.access import require_groups
 from secrets_admin.accounts.stepup import StepUpFailed
 from secrets_admin.backends.base import BackendError
-from secrets_admin.inventory import paging
+from secrets_admin.inventory import live, paging
 from secrets_admin.inventory.filters import SORTS, SecretFilter
 from secrets_admin.inventory.forms import CreateForm, ImportForm, MetadataForm
 from secrets_admin.inventory.models import Secret, SyncRun
@@ -69,6 +69,7 @@ def _query(request, **changes) -> str:
 @require_groups(*VIEWERS)
 @require_GET
 def secret_list(request):
+    following = live.page_context("banner")
     filterset = SecretFilter(request.GET, queryset=Secret.objects.only(*LIST_COLUMNS))
     sort = request.GET.get("sort", "path")
     if sort.lstrip("-") not in SORTS:
@@ -96,6 +97,7 @@ def secret_list(request):
     ]
     base = _query(request)
     context = {
+        **following,
         "filter": filterset,
         "page": page,
         "columns": columns,
@@ -184,7 +186,9 @@ def secret_register(request):
 @require_GET
 def run_list(request):
     context = {
-        "runs": SyncRun.objects.defer("errors")[:50],
+        **live.page_context("banner", "runs"),
+        "runs": live.recent_runs(),
+        "runs_shown": live.RUNS_SHOWN,
         "backends": list(settings.SECRET_BACKENDS),
     }
     return render(request, "inventory/run_list.html", context)
@@ -193,7 +197,10 @@ def run_list(request):
 @require_groups(*VIEWERS)
 @require_GET
 def run_detail(request, pk):
-    return render(request, "inventory/run_detail.html", {"run": get_object_or_404(SyncRun, pk=pk)})
+    following = live.page_context("run", run=pk)
+    run = get_object_or_404(SyncRun, pk=pk)
+    context = {"run": run, "live_url": following["live_url"] if run.is_running else ""}
+    return render(request, "inventory/run_detail.html", context)
 
 
 @require_groups(SECURITY_TEAM)

@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.urls import reverse
 
+from console import live
 from secrets_admin.inventory.models import Secret, SyncRun
 from secrets_admin.inventory.services.sync import sync_backend
 from secrets_admin.inventory.services.sync_now import do_request_sync
@@ -85,7 +86,7 @@ def test_no_secret_value_reaches_db_logs_html_websocket_or_broker(
     totp_for(admin)
     layer = get_channel_layer()
     listener = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)("inventory.sync", listener)
+    async_to_sync(layer.group_add)(live.TOPICS["inventory.sync"].channel_group, listener)
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="django.db.backends")
     connection.force_debug_cursor = True  # every SQL statement and its parameters go to the log
@@ -145,12 +146,16 @@ def test_no_secret_value_reaches_db_logs_html_websocket_or_broker(
         assert response.status_code == 200
         html.append(response.content.decode())
 
-        frames = []
+        frames = []  # what travels through Redis, then what the sockets render and send
         while True:
             try:
                 frames.append(json.dumps(async_to_sync(_receive)(layer, listener)))
             except TimeoutError:
                 break
+        views = live.TOPICS["inventory.sync"].views
+        since = {"since": runs[0].started_at.isoformat()}
+        frames += [views["banner"](since), views["runs"]({})]
+        frames += [views["run"]({"run": str(r.pk)}) for r in runs]
 
         # The broker: the task "Sync now" queues, inspected raw in the real Redis.
         queue = f"canary-{uuid.uuid4().hex[:8]}"
@@ -177,6 +182,7 @@ def test_no_secret_value_reaches_db_logs_html_websocket_or_broker(
     assert kv_paths[0] in dump and arn in dump and kv_paths[0] in haystacks["html"]
     assert "INSERT INTO" in logs and "inventory_secret" in logs
     assert '"event": "finished"' in haystacks["websocket frames"]
+    assert "Succeeded" in haystacks["websocket frames"]
     assert "inventory.sync" in haystacks["broker messages"] and "kvtest" in haystacks["broker messages"]
     # The test itself: zero hits.
     hits = [(where, value) for value in values for where, text in haystacks.items() if value in text]

@@ -60,6 +60,8 @@ def sync_backend(name: str, *, actor) -> SyncRun:
     Raises only for bugs (after recording the run as failed).
     """
     run = _start(name, actor)
+    started = {**run.progress(), "event": "started"}
+    transaction.on_commit(lambda: _publish(started))  # pages list the new run at once
     if run.state != SyncRun.State.RUNNING:
         return run
     ctx = _Context(name, actor, run)
