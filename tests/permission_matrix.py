@@ -208,10 +208,6 @@ URLS += [
     ),
 ]
 
-# console
-URLS += [("/readyz", every(200))]
-
-
 # admin: superusers with a verified second factor only (no group gets in; read-only for them,
 # see tests/accounts/test_admin.py). Every page of every registered model, from the registry.
 ADMIN = every(403, anonymous=302, no_device=302)
@@ -239,3 +235,16 @@ def _admin_urls():
 
 
 URLS += [(url, ADMIN) for url in _admin_urls()]
+
+
+# console: readiness and the overview's backend panel (appended by the live layer)
+URLS += [
+    ("/readyz", every(200)),  # open to probes: ready or not and failing names; details for the security team
+    ("/status/backends/", LOGGED_IN),
+]
+
+# live topics on /ws/live/ (appended by the live layer): topic -> {role: None when the socket is
+# served, else the close code it gets}. A user in no group always gets 4403 (tests/console/test_live.py).
+LIVE_TOPICS = {
+    "inventory.sync": every(None, anonymous=4401, no_device=4401),
+}

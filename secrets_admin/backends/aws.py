@@ -144,7 +144,9 @@ class AwsBackend(SecretBackend):
         """Create secret `path` (a name) with a generated value and the metadata as tags.
         Refused (permanent) if the name exists, also when it is scheduled for deletion."""
         if not NAME.match(path or "") or path.startswith("arn:"):
-            raise BackendError(f"{path!r} is not a valid secret name", permanent=True, backend=self.name)
+            raise BackendError(
+                f"{path!r} is not a valid secret name", permanent=True, backend=self.name, reason="not a path"
+            )
         wanted = {**metadata, "kind": kind}
         md.check_update(self.name, wanted, max_key=128, max_value=256, aws=True)
         tags = [{"Key": key, "Value": value} for key, value in wanted.items() if value]
@@ -156,9 +158,10 @@ class AwsBackend(SecretBackend):
                 )
         except BackendError as exc:
             message = str(exc).replace(value, "[value]").removeprefix(f"{self.name}: ")
+            reason = exc.reason
             if "ResourceExists" in message or "already exists" in message:
-                message = f"{path} already exists; refusing to overwrite it"
-            raise BackendError(message, permanent=exc.permanent, backend=self.name) from None
+                message, reason = f"{path} already exists; refusing to overwrite it", "already exists"
+            raise BackendError(message, permanent=exc.permanent, backend=self.name, reason=reason) from None
         finally:
             del value
         log.info("created %s in %s (kind %s)", path, self.name, kind)

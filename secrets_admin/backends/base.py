@@ -16,12 +16,18 @@ CONSOLE_KEYS = ("owner", "purpose", "environment", "kind")
 
 
 class BackendError(Exception):
-    """A backend call failed. permanent=True: retrying will not help (denied, bad path, bad input)."""
+    """A backend call failed. permanent=True: retrying will not help (denied, bad path, bad input).
 
-    def __init__(self, message: str, *, permanent: bool, backend: str = ""):
+    The message is for logs (it may quote the SDK's text: hosts, mounts, codes). `reason` names
+    the cause in a few words ("not found", "sealed", "unreachable", "permission denied", "already
+    exists", "not a path", "refused input"), from which `backends.advice()` tells a person what to do.
+    """
+
+    def __init__(self, message: str, *, permanent: bool, backend: str = "", reason: str = ""):
         super().__init__(message)
         self.permanent = permanent
         self.backend = backend
+        self.reason = reason
 
     def __str__(self):
         prefix = f"{self.backend}: " if self.backend else ""
@@ -121,4 +127,4 @@ def translated(backend: str, doing: str, classify, explain=None):
         message = (
             f"{doing}: {reason + ' (' if reason else ''}{type(exc).__name__}: {detail}{')' if reason else ''}"
         )
-        raise BackendError(message, permanent=permanent, backend=backend) from exc
+        raise BackendError(message, permanent=permanent, backend=backend, reason=reason) from exc

@@ -62,7 +62,12 @@ def check_update(backend: str, metadata: dict, *, max_key: int, max_value: int, 
         if key == "kind" and value and value not in KINDS:
             problems.append(f"kind must be one of {'|'.join(KINDS)}, not {value!r}")
     if problems:
-        raise BackendError("metadata refused: " + "; ".join(problems), permanent=True, backend=backend)
+        raise BackendError(
+            "metadata refused: " + "; ".join(problems),
+            permanent=True,
+            backend=backend,
+            reason="refused input",
+        )
 
 
 def parse_time(value) -> datetime | None:

@@ -24,6 +24,7 @@ def generate(kind: str, *, backend: str = "") -> str:
         f"cannot generate a value for kind {kind!r}; only {', '.join(GENERATED_KINDS)}",
         permanent=True,
         backend=backend,
+        reason="refused input",
     )
 
 

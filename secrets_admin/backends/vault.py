@@ -109,7 +109,7 @@ class VaultBackend(SecretBackend):
     def _data(self, path: str, doing: str) -> dict:
         response = self._call("GET", path, doing)
         if not isinstance(response, dict) or response.get("data") is None:
-            raise BackendError(f"{doing}: not found", permanent=True, backend=self.name)
+            raise BackendError(f"{doing}: not found", permanent=True, backend=self.name, reason="not found")
         return response["data"]
 
     def _list(self, path: str, doing: str) -> list[str]:
@@ -143,7 +143,9 @@ class VaultBackend(SecretBackend):
         for engine, name in self.mounts.items():
             if mount == name and rest:
                 return engine, rest
-        raise BackendError(f"{path!r} is not a path in this backend", permanent=True, backend=self.name)
+        raise BackendError(
+            f"{path!r} is not a path in this backend", permanent=True, backend=self.name, reason="not a path"
+        )
 
     # --- the adapter contract --------------------------------------------------------------
     def iter_secrets(self):
@@ -169,7 +171,10 @@ class VaultBackend(SecretBackend):
             if name and "/" not in name and kind in ("config", "roles", "static-roles"):
                 return self._database_object(kind, name)
         raise BackendError(
-            f"{path!r} is not a secret this backend can describe", permanent=True, backend=self.name
+            f"{path!r} is not a secret this backend can describe",
+            permanent=True,
+            backend=self.name,
+            reason="not a path",
         )
 
     def writable_metadata(self, path: str) -> bool:
@@ -184,7 +189,10 @@ class VaultBackend(SecretBackend):
         engine, rest = self._split(path)
         if engine != "kv":
             raise BackendError(
-                f"{path}: {engine} objects are read-only here", permanent=True, backend=self.name
+                f"{path}: {engine} objects are read-only here",
+                permanent=True,
+                backend=self.name,
+                reason="read-only",
             )
         md.check_update(self.name, metadata, max_key=128, max_value=512)
         patch = {key: (value or None) for key, value in metadata.items()}
@@ -201,12 +209,20 @@ class VaultBackend(SecretBackend):
         then its custom_metadata. The value is never returned, logged or kept."""
         engine, rest = self._split(path)
         if engine != "kv" or rest.endswith("/"):
-            raise BackendError(f"{path}: new secrets can only be KV keys", permanent=True, backend=self.name)
+            raise BackendError(
+                f"{path}: new secrets can only be KV keys",
+                permanent=True,
+                backend=self.name,
+                reason="not a path",
+            )
         wanted = {**metadata, "kind": kind}
         md.check_update(self.name, wanted, max_key=128, max_value=512)
         if self.kv_exists(rest):
             raise BackendError(
-                f"{path} already exists; refusing to overwrite it", permanent=True, backend=self.name
+                f"{path} already exists; refusing to overwrite it",
+                permanent=True,
+                backend=self.name,
+                reason="already exists",
             )
         self._write_new_value(path, rest, kind)
         try:
@@ -216,6 +232,7 @@ class VaultBackend(SecretBackend):
                 f"{path} was created but its metadata was not written ({exc}); write the metadata again",
                 permanent=False,
                 backend=self.name,
+                reason="metadata not written",
             ) from None
         log.info("created %s in %s (kind %s)", path, self.name, kind)
         return self.describe(path)
@@ -226,11 +243,14 @@ class VaultBackend(SecretBackend):
         try:
             self._call("POST", f"{self.mounts['kv']}/data/{rest}", f"create {path}", json=body)
         except BackendError as exc:
-            message = str(exc).replace(value, "[value]")  # an error must never carry the value
+            message, reason = str(exc).replace(value, "[value]"), exc.reason  # never carry the value
             if "check-and-set" in message:
-                message = f"{path} already exists; refusing to overwrite it"
+                message, reason = f"{path} already exists; refusing to overwrite it", "already exists"
             raise BackendError(
-                message.removeprefix(f"{self.name}: "), permanent=exc.permanent, backend=self.name
+                message.removeprefix(f"{self.name}: "),
+                permanent=exc.permanent,
+                backend=self.name,
+                reason=reason,
             ) from None
         finally:
             del value, body
@@ -338,7 +358,7 @@ class VaultBackend(SecretBackend):
             health = self.client.sys.read_health_status(method="GET")
             state = health.json() if hasattr(health, "json") else health
             if state.get("sealed"):
-                raise BackendError("sealed", permanent=False, backend=self.name)
+                raise BackendError("sealed", permanent=False, backend=self.name, reason="sealed")
             self.client.auth.token.lookup_self()
 
     def bootstrap(self) -> list[str]:

@@ -6,6 +6,7 @@ Templates show buttons from `user_groups` (the accounts context processor, one l
 shared with the nav); the server-side checks are the decorators.
 """
 
+import logging
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from secrets_admin.accounts.access import require_groups
 from secrets_admin.accounts.stepup import StepUpFailed
+from secrets_admin.backends.advice import advice
 from secrets_admin.backends.base import BackendError
 from secrets_admin.inventory import live, paging
 from secrets_admin.inventory.filters import SORTS, SecretFilter
@@ -25,6 +27,8 @@ from secrets_admin.inventory.services.edit import do_update_metadata
 from secrets_admin.inventory.services.register import do_create_secret, do_import_secret
 from secrets_admin.inventory.services.sync_now import do_request_sync
 from secrets_admin.roles import CTO, DEVELOPERS, MANAGERS, SECURITY_TEAM
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -38,7 +42,8 @@ def _refusals_into(form, refused: str):
     except ValidationError as exc:
         form.add_error(None, exc)
     except BackendError as exc:
-        form.add_error(None, f"{refused}, so nothing was saved: {exc}")
+        log.warning("%s: %s", refused, exc)  # the backend's own words stay in the log
+        form.add_error(None, f"Nothing was saved. {advice(exc)}")
 
 
 VIEWERS = (DEVELOPERS, SECURITY_TEAM, CTO, MANAGERS)
@@ -74,7 +79,9 @@ def secret_list(request):
     sort = request.GET.get("sort", "path")
     if sort.lstrip("-") not in SORTS:
         sort = "path"
-    qs = filterset.qs
+    # An invalid filter lists nothing (not every secret) and says what to fix.
+    filter_invalid = not filterset.is_valid()
+    qs = Secret.objects.none() if filter_invalid else filterset.qs
     page = paging.paginate(
         qs,
         sort,
@@ -107,8 +114,9 @@ def secret_list(request):
         "next_url": f"?{base}&after={page.next_cursor}" if page.has_next else "",
         "prev_url": f"?{base}&before={page.prev_cursor}" if page.has_prev else "",
         "last_url": f"?{base}&last=1",
+        "filter_invalid": filter_invalid,
     }
-    return render(request, "inventory/secret_list.html", context)
+    return render(request, "inventory/secret_list.html", context, status=400 if filter_invalid else 200)
 
 
 @require_groups(*VIEWERS)

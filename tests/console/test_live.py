@@ -8,11 +8,14 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.contrib.auth.models import Group, User
 from django.test import Client
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from console import live
+from secrets_admin.inventory.models import SyncRun
 from tests.accounts.factories import make_device
 from tests.live_client import closed_with, live_query, open_live
+from tests.permission_matrix import ALL, LIVE_TOPICS
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the consumer reads the DB from another thread
 
@@ -218,3 +221,34 @@ def test_every_topic_is_for_console_groups_only():
     assert live.TOPICS, "the apps register their topics in ready()"
     for topic in live.TOPICS.values():
         assert topic.groups <= set(GROUPS), topic
+
+
+def role_client(role) -> Client:
+    if role == "anonymous":
+        return Client()
+    if role == "no_device":
+        return signed_in("matrix-no-device", "developers", device=False)
+    return signed_in(f"matrix-{role}", role)
+
+
+@pytest.mark.parametrize("topic", sorted(LIVE_TOPICS))
+def test_every_topic_answers_every_role_as_the_permission_matrix_says(settings, topic):
+    settings.MFA_REQUIRED = True
+    registered = live.TOPICS[topic]
+    query = live_query(topic, *registered.views, since=timezone.now().isoformat(), run="1")
+
+    async def outcome(client):
+        socket = await open_live(client, query)
+        message = await socket.receive_output(5)
+        await socket.disconnect()
+        return message.get("code") if message["type"] == "websocket.close" else None
+
+    clients = {role: role_client(role) for role in ALL}
+    SyncRun.objects.create(pk=1, backend="vault", state="succeeded")
+    found = {role: async_to_sync(outcome)(client) for role, client in clients.items()}
+    assert found == LIVE_TOPICS[topic]
+    assert async_to_sync(outcome)(signed_in("matrix-nobody")) == 4403
+
+
+def test_every_registered_topic_is_in_the_permission_matrix():
+    assert set(live.TOPICS) - {"test.counter"} == set(LIVE_TOPICS)

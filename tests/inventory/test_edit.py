@@ -103,7 +103,7 @@ def test_a_security_member_without_an_authenticator_is_told_to_enrol(kv_backend,
 
 
 def test_a_refused_backend_write_changes_nothing_and_says_why(
-    kv_backend, put_kv, kv, carol, client_for, settings
+    kv_backend, put_kv, kv, carol, client_for, settings, caplog
 ):
     user, totp = carol
     path = put_kv("readonly", "x", owner="before")
@@ -121,7 +121,10 @@ def test_a_refused_backend_write_changes_nothing_and_says_why(
     )
 
     assert response.status_code == 400
-    assert "refused the change, so nothing was saved" in response.content.decode()
+    page = response.content.decode()
+    assert "Nothing was saved. OpenBao (kvtest) refused the console access to that path" in page
+    assert "Forbidden" not in page and "permission denied" not in page  # the raw text: log only
+    assert "Forbidden" in caplog.text and "permission denied" in caplog.text
     assert Secret.objects.get(pk=secret.pk).owner_team == "before"
     assert kv_custom_metadata(kv, path) == {"owner": "before"}
     assert not AuditEntry.objects.filter(action="inventory.secret.updated").exists()
@@ -158,7 +161,7 @@ def test_importing_an_existing_secret(kv_backend, put_kv, carol, client_for):
     assert sync_backend("kvtest", actor="test").created == 0
 
 
-def test_importing_a_path_that_does_not_exist_names_the_problem(kv_backend, carol, client_for):
+def test_importing_a_path_that_does_not_exist_names_the_problem(kv_backend, carol, client_for, caplog):
     user, totp = carol
     response = client_for(user).post(
         reverse("inventory:register"),
@@ -169,8 +172,38 @@ def test_importing_a_path_that_does_not_exist_names_the_problem(kv_backend, caro
             "import-otp_code": code(totp),
         },
     )
-    assert response.status_code == 400 and "refused, so nothing was saved" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "That path does not exist in OpenBao (kvtest): check the mount and path." in page
+    assert "InvalidPath" not in page and "InvalidPath" in caplog.text
     assert not Secret.objects.filter(backend="kvtest").exists()
+
+
+def test_an_unreachable_backend_is_named_in_words(kv_backend, carol, client_for, settings, caplog):
+    from console.stack.servers import free_port
+
+    user, totp = carol
+    settings.SECRET_BACKENDS = {
+        **settings.SECRET_BACKENDS,
+        "kvtest": {
+            **settings.SECRET_BACKENDS["kvtest"],
+            "url": f"http://127.0.0.1:{free_port()}",
+            "timeout": 1,
+        },
+    }
+    response = client_for(user).post(
+        reverse("inventory:register"),
+        {
+            "action": "import",
+            "import-backend": "kvtest",
+            "import-path": f"secret/{kv_backend}/anything",
+            "import-otp_code": code(totp),
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "The console cannot reach OpenBao (kvtest) right now: try again in a minute." in page
+    assert "127.0.0.1" not in page and "ConnectionError" in caplog.text
 
 
 def test_creating_a_secret_stores_a_value_nobody_sees(kv_backend, kv, carol, client_for):
@@ -225,7 +258,8 @@ def test_creating_over_an_existing_path_is_refused(kv_backend, put_kv, kv, carol
             "create-otp_code": code(totp),
         },
     )
-    assert response.status_code == 400 and "already exists" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 400 and "OpenBao (kvtest) already has a secret at that path" in page
     stored = kv.secrets.kv.v2.read_secret_version(
         path=path.split("/", 1)[1], mount_point="secret", raise_on_deleted_version=True
     )["data"]["data"]
