@@ -59,6 +59,7 @@ LIST_COLUMNS = (
     "status",
     "next_due",
     "last_rotated",
+    "expires_at",  # a certificate's status reads "expires in 4 days"
 )
 
 

@@ -251,6 +251,7 @@ def test_certificates_sync_with_expiry_and_the_graceful_policy(settings, openbao
     assert abs((secret.expires_at - timezone.now()) - timezone.timedelta(days=10)) < timezone.timedelta(
         minutes=5
     )
-    assert secret.next_due == secret.expires_at - timezone.timedelta(days=30)
+    # 30 days before expiry is before the certificate existed: it is due from the day it was made.
+    assert secret.next_due == secret.created_at < secret.expires_at - timezone.timedelta(days=9)
     assert secret.status == "overdue"  # inside the 30-day renewal window already
     assert not secret.writable

@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 
 from secrets_admin.inventory.models.choices import Environment, Kind, Status, VersionState
 from secrets_admin.inventory.models.policy import RotationPolicy
@@ -18,6 +21,22 @@ SORT_COLUMNS = (
     "next_due",  # also for the rotation scheduler's "due before" scans
     "backend",
 )
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def expiry_words(expires_at, now=None) -> str:
+    """ "expires in 4 days", "expires in 3 hours", "expired today", "expired 2 days ago"."""
+    now = now or timezone.now()
+    left = expires_at - now
+    if left <= timedelta(0):
+        ago = now - expires_at
+        return "expired today" if ago < timedelta(days=1) else f"expired {_count(ago.days, 'day')} ago"
+    if left < timedelta(days=1):
+        return f"expires in {_count(max(1, int(left.total_seconds() // 3600)), 'hour')}"
+    return f"expires in {_count(left.days, 'day')}"
 
 
 class Secret(models.Model):
@@ -80,6 +99,31 @@ class Secret(models.Model):
 
     def get_absolute_url(self):
         return reverse("inventory:detail", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        """What people call it: an AWS secret's name (not its ARN), a certificate's common name
+        (not pki/cert/<serial>); a KV or database path is already readable, so it is the path."""
+        if self.kind == Kind.CERTIFICATE or self.path.startswith("arn:"):
+            return self.name or self.path
+        return self.path
+
+    @property
+    def status_label(self) -> str:
+        """The status in the secret's own terms: a certificate "expires in 4 days, renew now" or
+        "expired 2 days ago"; other secrets "OK", "Due soon", "Overdue"…"""
+        if self.kind != Kind.CERTIFICATE or self.expires_at is None:
+            return self.get_status_display()
+        if self.status in (Status.MISSING, Status.NEEDS_ATTENTION):
+            return self.get_status_display()
+        words = expiry_words(self.expires_at)
+        if not self.expired:
+            words += {Status.DUE_SOON: ", renew soon", Status.OVERDUE: ", renew now"}.get(self.status, "")
+        return words
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
     @property
     def console_metadata(self) -> dict[str, str]:

@@ -14,7 +14,8 @@ def next_due(secret, policy):
     """When the secret must next be rotated, or None when nothing says so.
 
     Interval policies count from the last rotation (or creation); expiry policies (no interval)
-    are due `lead_days` before `expires_at`. An expiry always bounds the due date."""
+    are due `lead_days` before `expires_at`. An expiry always bounds the due date, and nothing is
+    due before it existed: a certificate that lives shorter than its lead is due when it is made."""
     due = None
     if policy is not None and policy.interval_days:
         base = secret.last_rotated or secret.created_at
@@ -24,6 +25,8 @@ def next_due(secret, policy):
         lead = timedelta(days=policy.lead_days) if policy is not None else timedelta(0)
         by_expiry = secret.expires_at - lead
         due = by_expiry if due is None else min(due, by_expiry)
+    if due is not None and secret.created_at is not None:
+        due = max(due, secret.created_at)
     return due
 
 
