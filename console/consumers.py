@@ -99,17 +99,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
         return await sync_to_async(live.current_seq)(self.topic.name)
 
     async def _send_views(self, seq: int) -> None:
-        """Render every view from the database as it is now (at or after `seq`) and send them."""
+        """Render every view from the database as it is now (at or after `seq`) and send them,
+        one message each: HTML parsing drops a <tbody> that follows a <div> in one fragment."""
         try:
-            html = await database_sync_to_async(self._render)()
+            fragments = await database_sync_to_async(self._render)()
         except live.BadRequest:
             await self.close(code=BAD_REQUEST)
             return
         self.seq = seq
-        await self.send(text_data=html)
+        for html in fragments:
+            await self.send(text_data=html)
 
-    def _render(self) -> str:
-        return "\n".join(self.topic.views[name](self.params) for name in self.views)
+    def _render(self) -> list[str]:
+        return [self.topic.views[name](self.params) for name in self.views]
 
     async def _recheck_forever(self):
         while True:

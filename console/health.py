@@ -8,8 +8,10 @@ READINESS_DETAIL_GROUP, because error text names hosts, mounts and token problem
 
 Probes run in parallel, each bounded by READINESS_TIMEOUT, and the result is cached in Redis
 for READINESS_CACHE_SECONDS: a burst of probes, or a page that shows backend state, costs one
-round of backend calls every few seconds, and nothing waits longer than the timeout. A probe
-that hangs is not started again while it still runs, so a dead backend cannot pile up threads.
+round of backend calls every few seconds, and nothing waits longer than the timeout. Each probe
+has one thread of its own: a probe that hangs is not started again while it still runs (a dead
+backend cannot pile up threads), its SDK client stays warm between rounds, and an answer that
+comes after the timeout still replaces the "no answer" in the cache.
 """
 
 import logging
@@ -29,7 +31,7 @@ from console.second_factor import past_second_factor
 log = logging.getLogger(__name__)
 
 CACHE_KEY = "console:readiness"
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="readiness")
+_threads: dict[str, ThreadPoolExecutor] = {}
 _running: dict[str, Future] = {}
 _lock = threading.Lock()
 
@@ -73,7 +75,9 @@ def check_now() -> dict:
         for name, dotted in settings.READINESS_PROBES.items():
             future = _running.get(name)
             if future is None or future.done():
-                future = _running[name] = _pool.submit(run_probe, dotted)
+                thread = _threads.setdefault(name, ThreadPoolExecutor(1, thread_name_prefix=f"probe-{name}"))
+                future = _running[name] = thread.submit(run_probe, dotted)
+                future.add_done_callback(lambda done, name=name: _late_answer(name, done))
             futures[name] = future
     done, _ = wait(futures.values(), timeout=timeout)
     results = {}
@@ -85,6 +89,17 @@ def check_now() -> dict:
         if not results[name]["ok"]:
             log.warning("readiness: %s is not ready: %s", name, results[name]["error"])
     return results
+
+
+def _late_answer(name: str, future: Future) -> None:
+    """A probe that finished after its round gave up on it: put its answer in the cached result."""
+    try:
+        cached = cache.get(CACHE_KEY)
+        if cached is not None and cached.get(name, {}).get("error", "").startswith("no answer within"):
+            cached[name] = future.result()
+            cache.set(CACHE_KEY, cached, timeout=settings.READINESS_CACHE_SECONDS)
+    except Exception:
+        log.debug("readiness: could not record a late answer", exc_info=True)
 
 
 def readiness() -> dict:

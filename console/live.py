@@ -50,8 +50,9 @@ TOPICS: dict[str, Topic] = {}
 
 def register(name: str, *, groups, views: Mapping[str, View]) -> Topic:
     """Declare a topic. `groups`: the Django groups whose members may receive it (at least one);
-    `views`: name -> render(params) returning HTML whose top-level elements carry an `id` and
-    `hx-swap-oob`. Registering the same name twice with other groups is a programming error."""
+    `views`: name -> render(params) returning HTML whose one top-level element carries an `id`
+    and `hx-swap-oob` (each view travels as its own websocket message). Registering the same
+    name twice with other groups is a programming error."""
     groups = frozenset(groups)
     if not TOPIC_NAME.match(name) or len(name) > 80:
         raise ValueError(f"{name!r} is not a topic name (lowercase words separated by dots)")
