@@ -148,3 +148,20 @@ def test_screenshots_of_the_login_the_inventory_a_secret_and_the_audit_log(stack
     for name in ("login", "inventory", "secret", "audit"):
         png = folder / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size < 400_000, png
+
+
+def test_the_csp_lets_a_page_open_sockets_to_the_console_only(stack, carol):
+    page = carol.page()
+    page.goto(f"{stack.url}/inventory/runs/")
+    page.wait_for_selector("text=Live updates: on.")  # its own socket: allowed
+    elsewhere = (
+        stack.url.replace("http://127.0.0.1", "ws://localhost") + "/ws/live/"
+    )  # same server, other origin
+    page.evaluate("url => { try { new WebSocket(url); } catch (e) { /* blocked */ } }", elsewhere)
+    page.wait_for_timeout(500)
+    violations = page.evaluate("window.__cspViolations")
+    assert violations and all(v.startswith("connect-src blocked ws://localhost") for v in violations), (
+        violations
+    )
+    carol.watch.problems.clear()  # the violation (and its console error) is what this test provokes
+    page.close()
