@@ -104,6 +104,7 @@ TEMPLATES = [
                 "console.context_processors.console",
                 "secrets_admin.accounts.context_processors.access",
                 "secrets_admin.alerts.context_processors.banner",
+                "secrets_admin.audit.context_processors.ledger_alarms",
             ],
         },
     },
@@ -154,6 +155,20 @@ CHANNEL_LAYERS = channel_layers(REDIS_URL, "candlefish:channels")
 # How often an open live socket checks its session and groups again (logout, removal, expiry).
 LIVE_RECHECK_SECONDS = 60
 
+# --- Audit ledger ------------------------------------------------------------------------------
+# Where the chain head is anchored outside the database: "<backend>:<kv-v2 mount>/<path>"
+# ("off" turns anchoring off: audit.W004). setup_vault creates the mount; the console policy may
+# write and read it, never delete.
+AUDIT_ANCHOR = env("AUDIT_ANCHOR", "vault:audit-anchors/candlefish")
+AUDIT_ANCHOR = "" if AUDIT_ANCHOR.lower() == "off" else AUDIT_ANCHOR
+AUDIT_ANCHOR_INTERVAL = envint("AUDIT_ANCHOR_INTERVAL", 30, minimum=5)  # seconds between anchors
+AUDIT_ANCHOR_STALE_AFTER = envint("AUDIT_ANCHOR_STALE_AFTER", 60, minimum=10)  # then: alert, banner
+AUDIT_SEQUENCER_INTERVAL_MS = envint("AUDIT_SEQUENCER_INTERVAL_MS", 200, minimum=10)
+AUDIT_UNLINKED_ALERT_AFTER = envint("AUDIT_UNLINKED_ALERT_AFTER", 60, minimum=5)  # seconds
+# The PostgreSQL role the console runs as in production (owns nothing; INSERT/SELECT on the
+# ledger). When set, `migrate` (run as the owning role) grants it exactly what it needs.
+DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", "")
+
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
@@ -181,9 +196,12 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.heartbeat", "schedule": 60.0},
     # Inventory: walk every configured backend every 15 minutes (no args = all backends).
     "inventory-sync": {"task": "inventory.sync", "schedule": 900.0},
-    # Audit chain: incremental check hourly, full check daily (a break is logged CRITICAL + alerted).
-    "audit-verify": {"task": "audit.verify", "schedule": 3600.0},
+    # Audit ledger: link entries (a backstop for `manage.py run_sequencer`), verify from the last
+    # anchor and anchor the head anew, verify everything daily, settle unfinished backend changes.
+    "audit-sequence": {"task": "audit.sequence", "schedule": 5.0},
+    "audit-anchor": {"task": "audit.anchor", "schedule": float(AUDIT_ANCHOR_INTERVAL)},
     "audit-verify-full": {"task": "audit.verify", "schedule": 86400.0, "kwargs": {"full": True}},
+    "audit-reconcile-intents": {"task": "audit.reconcile_intents", "schedule": 60.0},
     # Alerts: lost or stuck deliveries, backends down or sealed, certificates close to expiry.
     "alerts-reconcile": {"task": "alerts.reconcile", "schedule": 60.0},
     "alerts-check-backends": {"task": "alerts.check_backends", "schedule": 60.0},
@@ -229,6 +247,7 @@ READINESS_PROBES = {
     "redis": "console.health.probe_redis",
     "vault": "secrets_admin.backends.probe_vault",
     "aws": "secrets_admin.backends.probe_aws",
+    "audit": "secrets_admin.audit.health.probe_ledger",  # detail only: never fails readiness
 }
 # Each probe's time limit (seconds), and how long a result is reused: /readyz and the overview
 # page never make a backend call more often than that, and never wait longer than the limit.

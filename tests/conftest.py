@@ -81,6 +81,35 @@ def _settings_for_servers(servers, django_db_blocker):
     override.disable()
 
 
+@pytest.fixture(autouse=True)
+def _own_audit_anchor(settings, monkeypatch):
+    """Each test anchors its ledger at its own OpenBao path (tests share one OpenBao, and one
+    test's anchor would not match the next test's chain), with its own alert de-duplication."""
+    from secrets_admin.audit import alerting
+
+    name = uuid.uuid4().hex[:12]
+    settings.AUDIT_ANCHOR = f"vault:audit-anchors/test-{name}"
+    monkeypatch.setattr(alerting, "KEY_PREFIX", f"test-{name}:audit:alert:")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_ledger_triggers():
+    """Transactional tests end with Django's flush, a TRUNCATE, which the ledger's triggers refuse
+    (as they refuse it to every client). Tests run as the superuser, so the flush turns ordinary
+    triggers off for its own transaction, the way only a superuser can."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else statements
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
 @pytest.fixture
 def openbao(servers):
     return servers.openbao

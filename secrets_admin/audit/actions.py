@@ -64,6 +64,11 @@ def registered() -> dict[str, str]:
 
 
 EXPORTED = "audit.exported"
+BREAK_ACKNOWLEDGED = "audit.break.acknowledged"
+LEDGER_UPGRADED = "audit.ledger.upgraded"
+INTENT_STARTED = "intent.started"
+INTENT_FAILED = "intent.failed"
+INTENT_SETTLED = "intent.settled"
 
 
 def register_own():
@@ -71,4 +76,29 @@ def register_own():
         EXPORTED,
         "Someone exported audit entries (the filter used is in the data)",
         sentence="{actor} exported the audit entries matching a filter as {format}",
+    )
+    register(
+        BREAK_ACKNOWLEDGED,
+        "A security-team member acknowledged a break of the audit chain with a one-time code (note in data)",
+        sentence="{actor} acknowledged the break of the audit chain at entry #{broken_at}: {note}",
+    )
+    register(
+        LEDGER_UPGRADED,
+        "The ledger was re-sealed as v2 (the v1 head sequence and hash are in the data)",
+        sentence="The ledger was re-sealed as v2 after entry #{v1_head} of v1",
+    )
+    register(
+        INTENT_STARTED,
+        "A change that touches a backend was started (the backend call follows)",
+        sentence="{actor} started a backend change ({kind}) of {key}",
+    )
+    register(
+        INTENT_FAILED,
+        "A started backend change failed or was refused; the database was not changed",
+        sentence="The backend change ({kind}) of {key} by {actor} failed: {error}",
+    )
+    register(
+        INTENT_SETTLED,
+        "The reconciler settled a backend change left unfinished by a crash",
+        sentence="The reconciler settled the unfinished backend change ({kind}) of {key}: {outcome}",
     )

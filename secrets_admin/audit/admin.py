@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from secrets_admin.audit.models import AuditCheckpoint, AuditEntry
+from secrets_admin.audit.models import AuditAnchor, AuditCheckpoint, AuditEntry, BreakAcknowledgement, Intent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -20,11 +20,28 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("sequence", "created_at", "actor_name", "action", "target_type", "target_repr")
+    list_display = ("id", "sequence", "created_at", "actor_name", "action", "target_type", "target_repr")
     list_filter = ("action",)
+    ordering = ("-id",)
     show_full_result_count = False  # no COUNT(*) over the whole ledger
 
 
 @admin.register(AuditCheckpoint)
 class AuditCheckpointAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "full", "ok", "sequence", "entries", "duration_ms", "broken_at")
+    list_display = ("created_at", "full", "ok", "sequence", "entries", "duration_ms", "broken_at", "kind")
+
+
+@admin.register(AuditAnchor)
+class AuditAnchorAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "ok", "reason", "sequence", "store", "version", "error")
+
+
+@admin.register(BreakAcknowledgement)
+class BreakAcknowledgementAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "broken_at", "actor_name", "fingerprint")
+
+
+@admin.register(Intent)
+class IntentAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "key", "state", "actor_name", "attempts", "finished_at")
+    list_filter = ("state", "kind")

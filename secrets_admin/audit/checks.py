@@ -3,9 +3,12 @@
 audit.E001  the database is neither PostgreSQL nor SQLite (the chain lock exists for those two)
 audit.W002  SQLite without transaction_mode IMMEDIATE: concurrent audit writers fail with
             "database is locked" or a duplicate sequence instead of waiting (never a forked chain,
-            since the sequence is the primary key)
+            since the sequence is unique)
+audit.E003  AUDIT_ANCHOR is not "<backend>:<mount>/<path>" naming a configured vault backend
+audit.W004  AUDIT_ANCHOR is "off": the chain head is not anchored outside the database
 """
 
+from django.conf import settings
 from django.core import checks
 from django.db import connections
 
@@ -39,3 +42,29 @@ def check_chain_lock(app_configs=None, databases=None, **kwargs):
                 )
             )
     return errors
+
+
+@checks.register(checks.Tags.security)
+def check_anchor(app_configs=None, **kwargs):
+    value = settings.AUDIT_ANCHOR
+    if not value:
+        return [
+            checks.Warning(
+                "AUDIT_ANCHOR is off: the audit chain head is not anchored outside the database, so "
+                "someone who can rewrite the database can rewrite the ledger unnoticed.",
+                hint='Set AUDIT_ANCHOR to "vault:audit-anchors/<name>" (setup_vault creates the mount).',
+                id="audit.W004",
+            )
+        ]
+    backend, _, path = value.partition(":")
+    mount, _, key = path.strip("/").partition("/")
+    config = settings.SECRET_BACKENDS.get(backend) or {}
+    if config.get("kind") != "vault" or not mount or not key:
+        return [
+            checks.Error(
+                "AUDIT_ANCHOR must look like <backend>:<kv-v2 mount>/<path>, naming a vault backend.",
+                hint='For example "vault:audit-anchors/candlefish".',
+                id="audit.E003",
+            )
+        ]
+    return []

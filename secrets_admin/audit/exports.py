@@ -4,8 +4,9 @@
 then returns an iterator of text chunks: asynchronous for ASGI (Daphne streams it without
 buffering) or synchronous for WSGI. Rows come from the database CHUNK at a time by keyset on
 sequence, so an export of a million entries never sits in memory and no cursor or transaction
-stays open between chunks. An export holds the matching entries that precede its own
-`audit.exported` entry, in chain order, with prev_hash and hash so anyone can re-verify them.
+stays open between chunks. An export holds the matching linked entries that precede its own
+`audit.exported` entry (linked at once for that), in chain order, with content_hash, prev_hash and
+hash so anyone can re-verify them.
 """
 
 import csv
@@ -16,14 +17,16 @@ from asgiref.sync import sync_to_async
 from django.db import connections, transaction
 from django.utils import timezone
 
-from secrets_admin.audit import actions, chain
+from secrets_admin.audit import actions, chain, sequencer
 from secrets_admin.audit.services import record
 
 CHUNK = 1000
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 CANONICAL_FORM = (
-    "hash = sha256 of the JSON of every field but 'hash', with sorted keys, separators (',', ':'), "
-    "UTF-8 unescaped, times as UTC ISO 8601 with microseconds and Z; the first prev_hash is 64 zeros"
+    "content_hash = sha256 of the JSON of created_at, actor_name, action, target_type, target_id, "
+    "target_repr, request_id, ip and data, with sorted keys, separators (',', ':'), UTF-8 unescaped, "
+    "times as UTC ISO 8601 with microseconds and Z; hash = sha256 of the same JSON form of "
+    "{content_hash, prev_hash, sequence}; the first prev_hash is 64 zeros"
 )
 # Cells a spreadsheet would run as a formula get a leading apostrophe (OWASP CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -41,6 +44,8 @@ def do_export(*, actor, fmt: str, queryset, filters: dict, request=None, asynchr
         entry = record(
             actions.EXPORTED, actor=actor, data={"format": fmt, "filter": filters}, request=request
         )
+    sequencer.link()  # link it now (a short transaction of its own) so the export ends right before it
+    entry.refresh_from_db(fields=["sequence", "prev_hash", "hash"])
     rows = queryset.filter(sequence__lt=entry.sequence).order_by("sequence").values_list(*chain.FIELDS)
     renderer = (CsvRenderer if fmt == "csv" else JsonRenderer)(entry, filters)
     chunks = _async_chunks(rows, renderer) if asynchronous else _sync_chunks(rows, renderer)

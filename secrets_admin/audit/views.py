@@ -1,18 +1,24 @@
-"""The audit page (security-team, cto, managers): filter, page, inspect, export."""
+"""The audit page (security-team, cto, managers): filter, page, inspect, export; the security
+team acknowledges breaks of the chain there."""
 
 import json
 
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from secrets_admin.accounts.access import require_groups
-from secrets_admin.audit import actions, exports, services, wording
+from secrets_admin.accounts.stepup import StepUpForm
+from secrets_admin.audit import actions, breaks, exports, wording
 from secrets_admin.audit.filters import AuditEntryFilter
-from secrets_admin.audit.models import AuditEntry
+from secrets_admin.audit.models import AuditCheckpoint, AuditEntry
+from secrets_admin.audit.status import chain_status
 from secrets_admin.roles import CTO, MANAGERS, SECURITY_TEAM
 
 AUDIT_READERS = (SECURITY_TEAM, CTO, MANAGERS)
@@ -47,7 +53,7 @@ def entry_list(request):
     page = None
     paginator = None
     if queryset is not None:
-        paginator = BoundedPaginator(queryset.select_related(None).order_by("-sequence"), PER_PAGE)
+        paginator = BoundedPaginator(queryset.select_related(None).newest_first(), PER_PAGE)
         page = paginator.get_page(request.GET.get("page"))
         for entry in page:  # each row reads as one sentence, its target a link
             entry.sentence = wording.sentence(entry)
@@ -59,8 +65,8 @@ def entry_list(request):
             "page": page,
             "paginator": paginator,
             "count_bound": COUNT_BOUND,
-            "status": services.chain_status(),
-            "head": AuditEntry.objects.values_list("sequence", flat=True).first(),
+            "status": chain_status(),
+            "ack_form": AcknowledgeForm(),
         },
     )
 
@@ -80,8 +86,7 @@ def entry_detail(request, sequence: int):
             "actor_words": wording.actor_words(entry.actor_name),
             "target_type_words": wording.target_type_words(entry.target_type) if entry.target_type else "",
             "target_url": wording.target_url(entry),
-            "status": services.chain_status(),
-            "head": AuditEntry.objects.values_list("sequence", flat=True).first(),
+            "status": chain_status(),
         },
     )
 
@@ -107,3 +112,37 @@ def export(request, fmt: str):
     response["Content-Disposition"] = f'attachment; filename="audit-{entry.sequence}.{fmt}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+class AcknowledgeForm(StepUpForm):
+    note = forms.CharField(
+        label="What you found and did",
+        min_length=10,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )
+
+
+@require_POST
+@require_groups(SECURITY_TEAM)
+def acknowledge_break(request, checkpoint_id: int):
+    """A security-team member acknowledges one open break with a one-time code."""
+    checkpoint = get_object_or_404(AuditCheckpoint, pk=checkpoint_id, ok=False)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            breaks.do_acknowledge_break(
+                checkpoint.pk,
+                actor=request.user,
+                otp=form.cleaned_data["otp_code"],
+                note=form.cleaned_data["note"],
+                request=request,
+            )
+        except ValidationError as exc:  # StepUpFailed is one
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Break at entry #{checkpoint.broken_at} acknowledged.")
+            return redirect("audit:list")
+    status = chain_status()
+    context = {"status": status, "ack_form": form, "ack_for": checkpoint.pk, "page": None, "filter": None}
+    return render(request, "audit/acknowledge.html", context, status=400)

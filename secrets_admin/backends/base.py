@@ -105,6 +105,14 @@ class SecretBackend:
         stored; BackendError(permanent=True) if the path already exists."""
         raise NotImplementedError
 
+    def write_anchor(self, path: str, document: dict) -> int:
+        """Write `document` (the audit chain head) as a new version at `path`; returns the version."""
+        raise NotImplementedError(f"{self.kind} backends cannot hold audit anchors")
+
+    def read_anchor(self, path: str) -> tuple[dict, int] | None:
+        """(document, version) of the newest anchor at `path`; None if none was written."""
+        raise NotImplementedError(f"{self.kind} backends cannot hold audit anchors")
+
 
 @contextmanager
 def translated(backend: str, doing: str, classify, explain=None):

@@ -204,6 +204,28 @@ class VaultBackend(SecretBackend):
             headers={"Content-Type": "application/merge-patch+json"},
         )
 
+    def write_anchor(self, path: str, document: dict) -> int:
+        """Write `document` as a new version of the KV v2 secret `path` ("<mount>/<key>", a mount
+        of its own that the inventory does not walk); returns the version number written."""
+        mount, _, key = path.strip("/").partition("/")
+        response = self._call(
+            "POST", f"{mount}/data/{key}", f"write audit anchor {path}", json={"data": document}
+        )
+        return int(response["data"]["version"])
+
+    def read_anchor(self, path: str) -> tuple[dict, int] | None:
+        """(document, version) of the newest version of `path`; None if it was never written."""
+        mount, _, key = path.strip("/").partition("/")
+        try:
+            response = self._call("GET", f"{mount}/data/{key}", f"read audit anchor {path}")
+        except BackendError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, hvac.exceptions.InvalidPath) and "no handler for route" not in str(cause):
+                return None
+            raise
+        data = (response or {}).get("data") or {}
+        return data.get("data") or {}, int((data.get("metadata") or {}).get("version") or 0)
+
     def create_secret(self, path: str, *, kind: str, metadata: dict[str, str]) -> RemoteSecret:
         """Write a generated value as version 1 (check-and-set 0: refused if the key exists),
         then its custom_metadata. The value is never returned, logged or kept."""

@@ -6,6 +6,7 @@ Uses the adapter's own client, so hvac stays imported by vault.py alone.
 from pathlib import Path
 
 POLICY_DIR = Path(__file__).parent / "policies"
+ANCHOR_VERSIONS = 600_000
 
 
 def bootstrap(backend) -> list[str]:
@@ -22,10 +23,16 @@ def bootstrap(backend) -> list[str]:
     with backend.errors("bootstrap"):
         mounts = client.sys.list_mounted_secrets_engines()["data"]
         wanted = {kv: ("kv", {"version": "2"}), pki: ("pki", None), db: ("database", None)}
+        anchors = _anchor_mount(backend)
+        if anchors:
+            wanted[anchors] = ("kv", {"version": "2"})
         for path, (engine, options) in wanted.items():
             if f"{path}/" not in mounts:
                 client.sys.enable_secrets_engine(engine, path=path, options=options)
                 changes.append(f"enabled {engine} at {path}/")
+        if anchors:
+            # A year of minute-by-minute anchors stays in the version history.
+            client.secrets.kv.v2.configure(max_versions=ANCHOR_VERSIONS, mount_point=anchors)
         if not has_issuer:
             client.sys.tune_mount_configuration(path=pki, max_lease_ttl="87600h")
             client.secrets.pki.generate_root(
@@ -54,3 +61,13 @@ def bootstrap(backend) -> list[str]:
 def _mounted(backend, path: str) -> bool:
     with backend.errors("list mounts"):
         return f"{path}/" in backend.client.sys.list_mounted_secrets_engines()["data"]
+
+
+def _anchor_mount(backend) -> str:
+    """The KV v2 mount of the audit anchors (settings.AUDIT_ANCHOR), if they live in `backend`.
+    The console policy (policies/candlefish-console.hcl) grants write and read on
+    `audit-anchors/`, never delete: use that mount name, or extend the policy."""
+    from django.conf import settings
+
+    name, _, path = (settings.AUDIT_ANCHOR or "").partition(":")
+    return path.strip("/").split("/", 1)[0] if name == backend.name and path else ""

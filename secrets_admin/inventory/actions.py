@@ -1,5 +1,6 @@
 """Audit action names the inventory writes (registered with the audit ledger at start-up)."""
 
+from secrets_admin.audit import intents
 from secrets_admin.audit.actions import register, set_sentence
 
 SYNC_FINISHED = "inventory.sync.finished"
@@ -26,3 +27,6 @@ set_sentence(SECRET_VANISHED, "{actor} no longer found {target} in {backend}: ma
 set_sentence(SECRET_UPDATED, "{actor} edited the metadata of {target}")
 set_sentence(SECRET_REGISTERED, "{actor} imported {target} into the inventory")
 set_sentence(SECRET_CREATED, "{actor} created {target} with a generated value")
+# Backend changes made through intents (secrets_admin.audit.intents): how the reconciler settles each.
+intents.register("inventory.metadata", "secrets_admin.inventory.services.edit.settle_metadata")
+intents.register("inventory.create", "secrets_admin.inventory.services.register.settle_create")

@@ -1,14 +1,18 @@
 """A real browser (Playwright + Debian's chromium) on the audit page: filter with the form,
 open an entry, download a CSV export — and check the database after each step."""
 
+import threading
+import time
+
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.test import Client
 
-from secrets_admin.audit import actions, services
+from secrets_admin.audit import actions, sequencer, services
 from secrets_admin.audit.models import AuditEntry
+from secrets_admin.audit.verification import verify
 from tests.audit.conftest import THING_DONE, THING_UNDONE
 from tests.markers import launch_chromium, requires_chromium
 
@@ -21,10 +25,17 @@ def test_a_manager_filters_opens_an_entry_and_exports_csv(live_server, tmp_path)
 
     frank = User.objects.create_user("frank", password="x" * 16)
     frank.groups.add(Group.objects.get_or_create(name="managers")[0])
+    stop = threading.Event()  # the sequencer loop, as `make run` runs it beside the web process
+    loop = threading.Thread(target=sequencer.run, kwargs={"interval": 0.05, "stop": stop})
+    loop.start()
     with transaction.atomic():
         services.record(THING_DONE, actor="celery:sync", data={"n": 1})
         services.record(THING_UNDONE, actor="celery:sync", data={"n": 2})
-    services.verify(full=True)
+    deadline = time.monotonic() + 10
+    while AuditEntry.objects.pending().exists():
+        assert time.monotonic() < deadline, "the sequencer loop did not link the entries"
+        time.sleep(0.05)
+    verify(full=True)
     client = Client()
     client.force_login(frank)  # the login flow itself is the accounts browser test
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
@@ -63,6 +74,8 @@ def test_a_manager_filters_opens_an_entry_and_exports_csv(live_server, tmp_path)
             assert "test.thing.undone" in lines[1]
         finally:
             browser.close()
+            stop.set()
+            loop.join(10)
     export = AuditEntry.objects.get(action=actions.EXPORTED)
     assert export.actor_name == "frank" and export.data["filter"] == {"action": "test.thing.undone"}
     assert csp == []

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from secrets_admin.audit import services
+from secrets_admin.audit import verification
 
 
 def helpers():
@@ -18,7 +18,7 @@ def test_the_helper_ends_when_the_reader_stops_early():
         fetched.append(size)
         return [(len(fetched), i) for i in range(3)]
 
-    rows = services._prefetched(endless)
+    rows = verification._prefetched(endless)
     assert [next(rows) for _ in range(4)] == [(1, 0), (1, 1), (1, 2), (2, 0)]
     rows.close()
     assert helpers() == []
@@ -34,7 +34,7 @@ def test_a_fetch_error_is_raised_in_the_reader():
             raise item
         return item
 
-    rows = services._prefetched(failing)
+    rows = verification._prefetched(failing)
     assert next(rows) == (1,)
     with pytest.raises(RuntimeError, match="connection lost"):
         next(rows)
@@ -43,4 +43,4 @@ def test_a_fetch_error_is_raised_in_the_reader():
 
 def test_all_rows_come_through_in_order():
     chunks = iter([[1, 2], [3], [4, 5, 6], []])
-    assert list(services._prefetched(lambda size: next(chunks))) == [1, 2, 3, 4, 5, 6]
+    assert list(verification._prefetched(lambda size: next(chunks))) == [1, 2, 3, 4, 5, 6]

@@ -7,23 +7,34 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test import RequestFactory
 
-from secrets_admin.audit import chain, services
+from secrets_admin.audit import chain, sequencer, services
 from secrets_admin.audit.models import AppendOnlyError, AuditEntry
+from secrets_admin.audit.verification import verify
 from tests.audit.conftest import THING_DONE, THING_UNDONE
 
 
 @pytest.mark.django_db
-def test_first_entry_links_to_genesis_and_the_next_to_it(make_user):
+def test_an_entry_is_written_unlinked_and_the_sequencer_links_it_to_genesis_then_the_next_to_it(make_user):
     alice = make_user("alice")
     with transaction.atomic():
         first = services.record(THING_DONE, actor=alice, data={"n": 1})
         second = services.record(THING_UNDONE, actor=None)
-    rows = AuditEntry.objects.order_by("sequence").values_list("sequence", "prev_hash", "hash", "actor_name")
+    assert (first.sequence, first.prev_hash, first.hash) == (None, "", "")
+    assert first.content_hash == chain.content_hash(*first.content()) and len(first.content_hash) == 64
+    assert AuditEntry.objects.pending().count() == 2
+
+    assert sequencer.link() == 2
+    h1 = chain.link_hash(1, chain.GENESIS, first.content_hash)
+    h2 = chain.link_hash(2, h1, second.content_hash)
+    rows = AuditEntry.objects.order_by("sequence").values_list(
+        "id", "sequence", "prev_hash", "hash", "actor_name"
+    )
     assert list(rows) == [
-        (1, chain.GENESIS, first.hash, "alice"),
-        (2, first.hash, second.hash, "system"),
+        (first.id, 1, chain.GENESIS, h1, "alice"),
+        (second.id, 2, h1, h2, "system"),
     ]
-    assert len(first.hash) == 64 and first.hash != second.hash
+    assert sequencer.link() == 0  # linked once
+    assert not AuditEntry.objects.pending().exists()
 
 
 @pytest.mark.django_db
@@ -35,28 +46,31 @@ def test_it_copies_actor_target_request_id_and_ip():
         entry = services.record(
             THING_DONE, actor="celery:sync", target=group, data={"why": "ü"}, request=request
         )
-    row = AuditEntry.objects.get(sequence=entry.sequence)
+    row = AuditEntry.objects.get(pk=entry.pk)
     assert (row.actor_id, row.actor_name) == (None, "celery:sync")
     assert (row.target_type, row.target_id, row.target_repr) == ("auth.group", str(group.pk), "managers")
     assert (row.request_id, row.ip) == ("req-12345678", "2001:db8::1")
     assert row.data == {"why": "ü"}
     # What the database gives back hashes to what was stored.
-    assert chain.entry_hash(*(getattr(row, f) for f in chain.FIELDS[:-1])) == row.hash
+    assert chain.content_hash(*row.content()) == row.content_hash
 
 
 @pytest.mark.django_db
-def test_it_hashes_the_canonical_json_of_the_entry():
+def test_it_hashes_the_canonical_json_of_the_content_and_the_sequencer_the_link():
     with transaction.atomic():
         entry = services.record(THING_DONE, actor=None, data={"b": 2, "a": [1.5, None]})
     created = chain.format_time(entry.created_at)
-    canonical = (
+    content = (
         f'{{"action":"test.thing.done","actor_name":"system","created_at":"{created}",'
-        '"data":{"a":[1.5,null],"b":2},"ip":"",'
-        f'"prev_hash":"{chain.GENESIS}","request_id":"","sequence":1,'
+        '"data":{"a":[1.5,null],"b":2},"ip":"","request_id":"",'
         '"target_id":"","target_repr":"","target_type":""}'
     )
-    assert entry.hash == hashlib.sha256(canonical.encode()).hexdigest()
-    assert chain.format_time(entry.created_at).endswith("Z")
+    assert entry.content_hash == hashlib.sha256(content.encode()).hexdigest()
+    sequencer.link()
+    entry.refresh_from_db()
+    link = f'{{"content_hash":"{entry.content_hash}","prev_hash":"{chain.GENESIS}","sequence":1}}'
+    assert entry.hash == hashlib.sha256(link.encode()).hexdigest()
+    assert created.endswith("Z")
 
 
 @pytest.mark.django_db
@@ -108,6 +122,8 @@ def test_the_entry_rolls_back_with_the_change_it_describes():
     assert not AuditEntry.objects.exists()
     with transaction.atomic():
         entry = services.record(THING_DONE, actor=None)
+    sequencer.link()
+    entry.refresh_from_db()
     assert (entry.sequence, entry.prev_hash) == (1, chain.GENESIS)  # no gap left by the rollback
 
 
@@ -115,6 +131,7 @@ def test_the_entry_rolls_back_with_the_change_it_describes():
 def test_the_orm_refuses_updates_and_deletes():
     with transaction.atomic():
         entry = services.record(THING_DONE, actor=None, data={"n": 1})
+    sequencer.link()
     entry.action = THING_UNDONE
     with pytest.raises(AppendOnlyError):
         entry.save()
@@ -128,6 +145,8 @@ def test_the_orm_refuses_updates_and_deletes():
         AuditEntry.objects.bulk_create([AuditEntry(sequence=9, prev_hash="", hash="")])
     with pytest.raises(AppendOnlyError):
         AuditEntry(sequence=2, prev_hash="", hash="").save()
+    with pytest.raises(AppendOnlyError):
+        AuditEntry.objects.filter(sequence__isnull=True).update(sequence=5)  # not even "linking"
     assert list(AuditEntry.objects.values_list("sequence", "action")) == [(1, THING_DONE)]
 
 
@@ -137,12 +156,13 @@ def test_deleting_the_actor_keeps_the_entry_its_name_and_a_valid_chain(make_user
     with transaction.atomic():
         services.record(THING_DONE, actor=bob)
         services.record(THING_UNDONE, actor=bob)
+    sequencer.link()
     bob.delete()
     assert list(AuditEntry.objects.order_by("sequence").values_list("actor_id", "actor_name")) == [
         (None, "bob"),
         (None, "bob"),
     ]
-    assert services.verify(full=True).ok
+    assert verify(full=True).ok
 
 
 @pytest.mark.parametrize(
@@ -153,7 +173,6 @@ def test_the_fast_hash_equals_the_plain_canonical_json(text):
     from datetime import UTC, datetime
 
     fields = (
-        2**53 + 1,
         datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),  # no microseconds: still printed as .000000
         text,
         "test.thing.done",
@@ -162,12 +181,39 @@ def test_the_fast_hash_equals_the_plain_canonical_json(text):
         text,
         "req",
         "::1",
-        {"z": [1, 2.5, None, True], "a": {"nested": text}, "é": -0.0},
-        chain.GENESIS,
+        {"z": [1, 2.5, None, True], "a": {"nested": text}, "é": -1.5},
     )
-    document = chain.canonical_document(*fields)
+    document = chain.canonical_content(*fields)
     assert '"created_at":"2026-01-02T03:04:05.000000Z"' in document
-    assert chain.entry_hash(*fields) == hashlib.sha256(document.encode()).hexdigest()
+    assert chain.content_hash(*fields) == hashlib.sha256(document.encode()).hexdigest()
+    digest = chain.content_hash(*fields)
+    link = chain.canonical_link(2**53 + 1, chain.GENESIS, digest)
+    assert chain.link_hash(2**53 + 1, chain.GENESIS, digest) == hashlib.sha256(link.encode()).hexdigest()
+
+
+# Numbers as jsonb keeps them: PostgreSQL's numeric turns every float written with an exponent
+# (magnitude >= 1e16) into an integer and -0.0 into 0.0; tiny floats come back as long decimals.
+ROUND_TRIP = {
+    "large": [1e16, 1.5e16, -1e16, 1.2345678901234568e20, 1.7976931348623157e308, 2**70],
+    "small": [1e-7, 5e-324, -2.5e-300, 0.1 + 0.2, 1e15, 123456.789],
+    "zero": [-0.0, 0.0, 0],
+    "unicode": ["ünïcødé ✓ 🔑", "\u2028\u2029", "中文", 'quote " \\ tab\t'],
+    "nested": {"é": {"deep": [1e16, -0.0, "🔑"]}},
+}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_data_survives_the_database_round_trip_and_verifies():
+    with transaction.atomic():
+        entry = services.record(THING_DONE, actor=None, data=ROUND_TRIP)
+    assert entry.data["large"][:2] == [10**16, 15 * 10**15] and entry.data["zero"][0] == 0.0
+    assert entry.data["large"][3] == 123456789012345680000  # the decimal digits, not the binary value
+    sequencer.link()
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert stored.data == entry.data  # what record() hashed is what the database gives back
+    assert chain.content_hash(*stored.content()) == stored.content_hash == entry.content_hash
+    outcome = verify(full=True)
+    assert (outcome.ok, outcome.entries) == (True, 1)
 
 
 @pytest.mark.django_db
@@ -183,11 +229,11 @@ def test_the_admin_shows_entries_read_only(admin_user, client):
     session.save()
     with transaction.atomic():
         entry = services.record(THING_DONE, actor=None)
-    response = client.get(f"/admin/audit/auditentry/{entry.sequence}/change/")
+    response = client.get(f"/admin/audit/auditentry/{entry.pk}/change/")
     assert response.status_code == 200 and b'name="_save"' not in response.content
-    assert client.post(f"/admin/audit/auditentry/{entry.sequence}/delete/").status_code == 403
+    assert client.post(f"/admin/audit/auditentry/{entry.pk}/delete/").status_code == 403
     assert client.get("/admin/audit/auditentry/").status_code == 200
-    assert AuditEntry.objects.filter(sequence=entry.sequence).exists()
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
 
 @pytest.mark.django_db
@@ -196,6 +242,7 @@ def test_nul_characters_in_names_and_reprs_are_dropped_not_fatal():
     group.name = "nul\x00group"  # in memory only: PostgreSQL would refuse to store it
     with transaction.atomic():
         entry = services.record(THING_DONE, actor="celery:\x00odd", target=group)
-    row = AuditEntry.objects.get(sequence=entry.sequence)
+    sequencer.link()
+    row = AuditEntry.objects.get(pk=entry.pk)
     assert (row.actor_name, row.target_repr) == ("celery:odd", "nulgroup")
-    assert services.verify(full=True).ok
+    assert verify(full=True).ok

@@ -10,8 +10,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test import AsyncClient, Client
 
-from secrets_admin.audit import actions, chain, services, views
+from secrets_admin.audit import actions, chain, sequencer, services, views
 from secrets_admin.audit.models import AuditEntry
+from secrets_admin.audit.verification import verify
 from tests.audit.conftest import THING_DONE, THING_UNDONE, tamper
 
 
@@ -30,10 +31,15 @@ def member(make_user):
     return make
 
 
-def write(*specs):
-    """specs: (action, actor, data) tuples, recorded in one transaction, in order."""
+def write(*specs, link=True):
+    """specs: (action, actor, data) tuples, recorded in one transaction, in order, then linked."""
     with transaction.atomic():
-        return [services.record(action, actor=actor, data=data) for action, actor, data in specs]
+        entries = [services.record(action, actor=actor, data=data) for action, actor, data in specs]
+    if link:
+        sequencer.link()
+        for entry in entries:
+            entry.refresh_from_db()
+    return entries
 
 
 def fetch_stream(user, url):
@@ -79,6 +85,7 @@ def test_filters_narrow_the_list(member):
     group = Group.objects.get(name="cto")
     with transaction.atomic():
         services.record(THING_UNDONE, actor=None, target=group, request=None)
+    sequencer.link()
 
     def sequences(query):
         response = client.get("/audit/" + query)
@@ -130,12 +137,27 @@ def test_the_badge_shows_the_last_verification(member):
     _, client = member("carol", "security-team")
     write((THING_DONE, None, {}), (THING_DONE, None, {}))
     assert "not verified yet" in client.get("/audit/").content.decode()
-    services.verify(full=True)
-    assert "intact" in client.get("/audit/").content.decode()
+    head = verify(full=True).last  # the two entries and carol's login
+    page = client.get("/audit/").content.decode()
+    assert "intact" in page and f"Verified up to entry #{head}" in page and f"#{head} written" in page
     tamper("UPDATE audit_auditentry SET actor_name = 'mallory' WHERE sequence = 2")
-    services.verify(full=True)
+    verify(full=True)
     page = client.get("/audit/1/").content.decode()
     assert "broken at entry #2" in page
+
+
+@pytest.mark.django_db
+def test_pending_entries_are_listed_on_top_as_pending_and_the_lag_is_shown(member):
+    _, client = member("frank", "managers")
+    (linked,) = write((THING_DONE, None, {"n": 1}))
+    (pending,) = write((THING_UNDONE, None, {"n": 2}), link=False)
+    response = client.get("/audit/")
+    rows = list(response.context["page"])
+    assert [(e.pk, e.sequence) for e in rows[:2]] == [(pending.pk, None), (linked.pk, linked.sequence)]
+    page = response.content.decode()
+    assert "pending" in page and "1 entry waiting to be linked" in page
+    sequencer.link()
+    assert "every entry is linked" in client.get("/audit/").content.decode()
 
 
 # Streamed bodies are read after the view returned, on another connection: commit the data.
@@ -172,10 +194,10 @@ def test_json_export_streams_in_chunks_and_every_exported_hash_verifies(member):
     assert export > head and document["filter"] == {"since": "2000-01-01"}
     assert [e["sequence"] for e in entries] == list(range(1, export))  # the whole chain before it
     previous = chain.GENESIS
-    for e in entries:
-        fields = [e[name] for name in chain.FIELDS[:-1]]
-        assert e["prev_hash"] == previous
-        assert chain.entry_hash(*fields) == e["hash"]
+    for e in entries:  # re-verified from the export alone, as an outside auditor would
+        content = chain.content_hash(*(e[name] for name in chain.CONTENT))
+        assert e["prev_hash"] == previous and content == e["content_hash"]
+        assert chain.link_hash(e["sequence"], previous, content) == e["hash"]
         previous = e["hash"]
     assert AuditEntry.objects.get(sequence=export).data == {
         "format": "json",

@@ -21,3 +21,7 @@ path "auth/token/lookup-accessor" { capabilities = ["update"] }
 path "auth/token/revoke-accessor" { capabilities = ["update"] }
 path "auth/token/lookup-self"     { capabilities = ["read"] }
 path "sys/health"                 { capabilities = ["read"] }
+# Audit anchors: the chain head, a new KV v2 version each time. Write and read, never delete or
+# destroy, so the console cannot erase the history that proves its own ledger.
+path "audit-anchors/data/*"       { capabilities = ["create", "update", "read"] }
+path "audit-anchors/metadata/*"   { capabilities = ["read", "list"] }

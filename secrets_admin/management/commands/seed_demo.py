@@ -47,9 +47,12 @@ class Command(BaseCommand):
         self.stdout.write(f"alerts: {len(result['raised'])} certificate(s) expire within 30 days")
 
     def _verify_audit(self):
-        """Check the audit chain once, so the audit page's badge has a status from the start."""
-        from secrets_admin.audit.services import verify
+        """Link what the demo wrote and check the chain once (which anchors its head), so the
+        audit page's badge has a status from the start."""
+        from secrets_admin.audit import sequencer
+        from secrets_admin.audit.verification import verify
 
+        sequencer.link()
         outcome = verify(full=True)
         state = "intact" if outcome.ok else f"BROKEN at #{outcome.broken_at}: {outcome.problem}"
         self.stdout.write(f"audit chain: {state} ({outcome.last} entries)")

@@ -1,0 +1,38 @@
+"""De-duplication in front of the ledger's one alert hook, services.raise_chain_alert().
+
+A break found by every 30-second anchor run, or an anchor that stays stale, would otherwise
+alert twice a minute. `alert()` lets one alarm through per episode (a break's fingerprint, the
+stale anchor it is stale since, the entry that waits) and again after `every` seconds while the
+episode lasts. The marks live in the cache (Redis); if the cache is down, the alarm goes out.
+"""
+
+import hashlib
+import logging
+
+from django.core.cache import cache
+
+from secrets_admin.audit import chain
+
+log = logging.getLogger(__name__)
+KEY_PREFIX = "audit:alert:"
+
+
+def alert(kind: str, problem: str, *, episode: str, outcome: chain.Outcome | None = None, every: int = 3600):
+    """Hand `outcome` (or a new Outcome of `kind` with `problem`) to raise_chain_alert(), unless
+    the same episode of `kind` already alerted less than `every` seconds ago. Never raises."""
+    from secrets_admin.audit import services
+
+    key = KEY_PREFIX + kind + ":" + hashlib.sha256(episode.encode()).hexdigest()[:32]
+    try:
+        first = cache.add(key, 1, timeout=every)
+    except Exception as exc:  # the cache is down: better twice than never
+        log.warning("alert de-duplication unavailable (%s); alerting anyway", exc)
+        first = True
+    if not first:
+        return
+    if outcome is None:
+        outcome = chain.Outcome(ok=False, kind=kind, problem=problem)
+    try:
+        services.raise_chain_alert(outcome)
+    except Exception:  # the hook must not raise; if it does, the ledger work still goes on
+        log.exception("the chain alert hook failed")
