@@ -32,6 +32,7 @@ from secrets_admin.audit.services import _actor, _request_id, record
 
 log = logging.getLogger(__name__)
 
+RECONCILER = "celery:intents"  # the actor name of what the reconciler settles
 SETTLE_AFTER = timedelta(minutes=2)  # far beyond a backend call's timeout
 GIVE_UP_AFTER = 60  # reconciler attempts (an hour) with the backend unreachable
 
@@ -101,7 +102,7 @@ def fail(intent: Intent, error: str, *, settled: bool = False) -> bool:
             return False
         action = actions.INTENT_SETTLED if settled else actions.INTENT_FAILED
         data = {"kind": intent.kind, "key": intent.key, "outcome": "failed", "error": error[:500]}
-        record(action, actor=intent.actor_name if settled else intent.actor, target=intent, data=data)
+        record(action, actor=RECONCILER if settled else intent.actor, target=intent, data=data)
     return True
 
 

@@ -38,11 +38,11 @@ def code_at_step(device, offset: int) -> str:
 
 
 def actions(**filters) -> list[str]:
-    return list(AuditEntry.objects.filter(**filters).order_by("sequence").values_list("action", flat=True))
+    return list(AuditEntry.objects.filter(**filters).order_by("id").values_list("action", flat=True))
 
 
 def last_entry(action):
-    return AuditEntry.objects.filter(action=action).order_by("-sequence").first()
+    return AuditEntry.objects.filter(action=action).order_by("-id").first()
 
 
 def verified_client(user, device=None) -> Client:

@@ -10,8 +10,8 @@ from secrets_admin.audit.models import AuditEntry
 @pytest.mark.django_db
 def test_demo_people_are_audited_once_and_a_rerun_changes_nothing():
     demo.seed_users()
-    created = AuditEntry.objects.filter(action="user.created").order_by("sequence")
-    added = AuditEntry.objects.filter(action="group.member.added").order_by("sequence")
+    created = AuditEntry.objects.filter(action="user.created").order_by("id")
+    added = AuditEntry.objects.filter(action="group.member.added").order_by("id")
     assert [e.data["username"] for e in created] == [u for u, _, _ in demo.DEMO_USERS]
     assert [(e.data["username"], e.data["group"]) for e in added] == [(u, g) for u, _, g in demo.DEMO_USERS]
     assert {e.actor_name for e in (*created, *added)} == {"seed_demo"}

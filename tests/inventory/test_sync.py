@@ -174,7 +174,7 @@ def test_a_backend_that_is_down_fails_the_run_and_loses_nothing(settings, kv_bac
     assert "kvtest" in run.error and run.vanished == 0
     assert list(Secret.objects.filter(backend="kvtest").values()) == before
     assert Secret.objects.get(path=path).status == "ok"
-    entry = AuditEntry.objects.filter(action="inventory.sync.finished").latest("sequence")
+    entry = AuditEntry.objects.filter(action="inventory.sync.finished").latest("id")
     assert entry.data["state"] == "failed"
 
 

@@ -105,7 +105,13 @@ def settle_metadata(intent) -> None:
     if not Secret.objects.filter(pk=intent.data["secret_id"]).exists():
         intents.fail(intent, "the secret left the inventory before the edit was settled", settled=True)
         return
-    remote = get_backend(intent.data["backend"]).describe(intent.data["path"])  # BackendError: try later
+    try:
+        remote = get_backend(intent.data["backend"]).describe(intent.data["path"])
+    except BackendError as exc:
+        if not exc.permanent:
+            raise  # the backend cannot be asked now: try again at the next run
+        intents.fail(intent, f"the backend no longer has this secret: {exc}", settled=True)
+        return
     if all((remote.metadata.get(name) or "") == value for name, value in intent.data["metadata"].items()):
         _apply(intent, actor=intent.actor or intent.actor_name, settled=True)
     else:
