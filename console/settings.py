@@ -198,7 +198,7 @@ CELERY_BEAT_SCHEDULE = {
     "inventory-sync": {"task": "inventory.sync", "schedule": 900.0},
     # Audit ledger: link entries (a backstop for `manage.py run_sequencer`), verify from the last
     # anchor and anchor the head anew, verify everything daily, settle unfinished backend changes.
-    "audit-sequence": {"task": "audit.sequence", "schedule": 5.0},
+    "audit-sequence": {"task": "audit.sequence", "schedule": 10.0},
     "audit-anchor": {"task": "audit.anchor", "schedule": float(AUDIT_ANCHOR_INTERVAL)},
     "audit-verify-full": {"task": "audit.verify", "schedule": 86400.0, "kwargs": {"full": True}},
     "audit-reconcile-intents": {"task": "audit.reconcile_intents", "schedule": 60.0},

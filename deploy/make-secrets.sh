@@ -26,9 +26,12 @@ put() { # put NAME VALUE: write the file unless it exists
 
 put secret_key "$(random 64)"
 put field_encryption_keys "$(fernet_key)"
-put postgres_password "$(random 32)"
+put postgres_password "$(random 32)"  # the superuser's (roles.sh and people, never the console)
+put database_owner_password "$(random 32)"  # candlefish_owner: owns the tables, used by migrate
+put database_password "$(random 32)"  # candlefish: the console's runtime role
 # The URLs must carry the same passwords as the servers' own files.
-put database_url "postgres://candlefish:$(head -n1 "$dir/postgres_password")@postgres:5432/candlefish"
+put database_owner_url "postgres://candlefish_owner:$(head -n1 "$dir/database_owner_password")@postgres:5432/candlefish"
+put database_url "postgres://candlefish:$(head -n1 "$dir/database_password")@postgres:5432/candlefish"
 put redis_password "$(random 32)"
 put redis_url "redis://:$(head -n1 "$dir/redis_password")@redis:6379/0"
 # Filled by deploy/openbao/bootstrap.sh once OpenBao is initialised; until then the console

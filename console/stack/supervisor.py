@@ -3,7 +3,7 @@
 Order: Redis (REDIS_URL if reachable, else Valkey), OpenBao, moto_server and an SMTP sink
 (alert and password-reset mail, kept in DATA_DIR/mail/) start in parallel;
 the database is migrated; OpenBao is configured (`setup_vault`) and demo data written
-(`seed_demo`); then Daphne, a Celery worker and Celery beat start. If any child exits, or on
+(`seed_demo`); then Daphne, a Celery worker, Celery beat and the audit sequencer start. If any child exits, or on
 SIGINT/SIGTERM, every child is stopped (process groups, SIGTERM then SIGKILL) and we exit.
 State (URLs, pids) goes to DATA_DIR/stack.json for tooling and the smoke test.
 """
@@ -39,6 +39,7 @@ COLORS = {
     "worker": 36,
     "beat": 34,
     "setup": 37,
+    "sequencer": 94,
 }
 _print_lock = threading.Lock()
 
@@ -182,6 +183,8 @@ def main(argv=None) -> int:
             DjangoProcess("web", web, data, env, sink, ready_url=f"{web_url}/healthz", cwd=ROOT),
             DjangoProcess("worker", worker, data, env, sink, cwd=ROOT),
             DjangoProcess("beat", beat, data, env, sink, cwd=ROOT),
+            # Links audit entries into the chain within a fraction of a second of their commit.
+            DjangoProcess("sequencer", ["manage.py", "run_sequencer"], data, env, sink, cwd=ROOT),
         ]
         for app in apps:
             servers.append(app.start())

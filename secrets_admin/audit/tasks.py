@@ -7,7 +7,7 @@ from secrets_admin.audit import anchors, intents, sequencer, verification
 
 @shared_task(name="audit.sequence")
 def sequence() -> dict:
-    """Link committed entries (every 5 s: the backstop of `manage.py run_sequencer`) and raise
+    """Link committed entries (every 10 s: the backstop of `manage.py run_sequencer`) and raise
     the chain alert when an entry has waited longer than AUDIT_UNLINKED_ALERT_AFTER."""
     lag = sequencer.watch()
     return {"linked": sequencer.link(), "waiting_before": lag.pending}

@@ -11,11 +11,11 @@ from secrets_admin.audit.models import AuditAnchor, AuditCheckpoint, AuditEntry
 from tests.audit.conftest import THING_DONE, tamper
 
 
-def test_beat_links_every_5_s_anchors_every_30_s_verifies_daily_and_settles_intents_every_minute():
+def test_beat_links_every_10_s_anchors_every_30_s_verifies_daily_and_settles_intents_every_minute():
     schedule = {
         entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values() if "audit" in entry["task"]
     }
-    assert schedule["audit.sequence"]["schedule"] == 5.0
+    assert schedule["audit.sequence"]["schedule"] == 10.0
     assert schedule["audit.anchor"]["schedule"] == settings.AUDIT_ANCHOR_INTERVAL == 30
     assert (
         settings.AUDIT_ANCHOR_INTERVAL * 2 <= 60

@@ -68,7 +68,7 @@ def test_console_services_get_production_settings_and_every_connection(config, s
         assert secret in {s["source"] for s in config["services"][service]["secrets"]}
 
 
-@pytest.mark.parametrize("service", ("web", "worker", "beat"))
+@pytest.mark.parametrize("service", ("web", "worker", "beat", "sequencer"))
 def test_console_processes_wait_for_healthy_servers_and_a_finished_migration(config, service):
     depends = config["services"][service]["depends_on"]
     for server in ("postgres", "redis", "openbao"):
@@ -119,7 +119,14 @@ def test_make_secrets_writes_every_compose_secret_once_with_matching_passwords(c
     assert secrets.stat().st_mode & 0o077 == 0  # the folder is owner-only
 
     read = {name: (secrets / name).read_text().strip() for name in wanted}
-    assert f":{read['postgres_password']}@postgres:5432/" in read["database_url"]
+    # Two database roles: migrate owns the tables, the console runs as a role that owns nothing.
+    assert read["database_owner_url"].startswith(
+        f"postgres://candlefish_owner:{read['database_owner_password']}@"
+    )
+    assert read["database_url"].startswith(
+        f"postgres://candlefish:{read['database_password']}@postgres:5432/"
+    )
+    assert read["postgres_password"] not in read["database_url"] + read["database_owner_url"]
     assert f":{read['redis_password']}@redis:6379/" in read["redis_url"]
     Fernet(read["field_encryption_keys"].encode())  # a valid key
     assert len(read["secret_key"]) >= 50
@@ -284,3 +291,32 @@ def test_the_worker_command_answers_its_healthcheck(config, servers, tmp_path):
         assert f"celery@{env['HOSTNAME']}: OK" in result.stdout and "pong" in result.stdout
     finally:
         process.stop()
+
+
+def test_migrate_owns_the_tables_and_the_console_runs_as_a_role_that_owns_nothing(config):
+    """deploy/postgres/roles.sh creates both roles on the first start (tests/audit/test_roles.py
+    runs it and proves what the runtime role cannot do)."""
+    services = config["services"]
+    postgres = services["postgres"]
+    assert postgres["environment"]["POSTGRES_USER"] == "postgres"  # the superuser is nobody's login
+    mounts = {v["target"]: v["source"] for v in postgres["volumes"]}
+    assert (
+        Path(mounts["/docker-entrypoint-initdb.d/10-roles.sh"]) == ROOT / "deploy" / "postgres" / "roles.sh"
+    )
+    assert {"database_owner_password", "database_password"} <= {s["source"] for s in postgres["secrets"]}
+    migrate = services["migrate"]["environment"]
+    assert (migrate["DATABASE_URL_FILE"], migrate["DATABASE_RUNTIME_ROLE"]) == (
+        "/run/secrets/database_owner_url",
+        "candlefish",
+    )
+    for name in ("web", "worker", "beat", "sequencer"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL_FILE"] == "/run/secrets/database_url" and "DATABASE_RUNTIME_ROLE" not in env
+        assert "database_owner_url" not in {s["source"] for s in services[name]["secrets"]}
+
+
+def test_the_sequencer_runs_beside_the_other_console_processes(config):
+    sequencer = config["services"]["sequencer"]
+    assert sequencer["command"] == ["python", "manage.py", "run_sequencer"]
+    assert sequencer["environment"]["CONSOLE_ENV"] == "production"
+    assert sequencer["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
