@@ -3,8 +3,9 @@
 Order: Redis (REDIS_URL if reachable, else Valkey), OpenBao, moto_server and an SMTP sink
 (alert and password-reset mail, kept in DATA_DIR/mail/) start in parallel;
 the database is migrated; OpenBao is configured (`setup_vault`) and demo data written
-(`seed_demo`); then Daphne, a Celery worker, Celery beat and the audit sequencer start. If any child exits, or on
-SIGINT/SIGTERM, every child is stopped (process groups, SIGTERM then SIGKILL) and we exit.
+(`seed_demo`); then Daphne, a Celery worker, Celery beat and the audit sequencer start. If
+any child exits, or on SIGINT/SIGTERM, every child is stopped (process groups, SIGTERM then
+SIGKILL) and we exit.
 State (URLs, pids) goes to DATA_DIR/stack.json for tooling and the smoke test.
 """
 
