@@ -118,9 +118,29 @@ def record(action: str, *, actor, target=None, data: dict | None = None, request
         data=payload,
     )
     entry.content_hash = chain.content_hash(*entry.content())
-    entry._sealed = True
-    entry.save(using=alias)
+    entry.pk = _insert(connections[alias], entry)
+    entry._state.adding, entry._state.db = False, alias
     return entry
+
+
+# One INSERT per entry, without the ORM's save() machinery (it doubled a writer's CPU time);
+# the fields still prepare their own values, so each database gets what Django would send.
+_COLUMNS = (*chain.CONTENT, "actor_id", "content_hash")
+_INSERT = (
+    f"INSERT INTO audit_auditentry ({', '.join(_COLUMNS)}, prev_hash, hash) "  # noqa: S608 (constant column names)
+    f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}, '', '')"
+)
+
+
+def _insert(connection, entry: AuditEntry) -> int:
+    fields = [AuditEntry._meta.get_field(name) for name in _COLUMNS]
+    values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        if connection.features.can_return_columns_from_insert:
+            cursor.execute(_INSERT + " RETURNING id", values)
+            return cursor.fetchone()[0]
+        cursor.execute(_INSERT, values)  # pragma: no cover - SQLite before 3.35
+        return cursor.lastrowid
 
 
 def raise_chain_alert(outcome: chain.Outcome) -> None:

@@ -241,3 +241,16 @@ def _sequencer_sessions() -> int:
             "AND query LIKE 'UPDATE audit_auditentry%%' AND state <> 'idle' AND pid <> pg_backend_pid()"
         )
         return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_the_update_trigger_compares_every_column_of_the_table():
+    import importlib
+
+    triggers = importlib.import_module("secrets_admin.audit.migrations.0005_append_only_triggers")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'audit_auditentry'"
+        )
+        columns = {row[0] for row in cursor.fetchall()}
+    assert columns == {*triggers.CONTENT, *triggers.CHAIN, "actor_id"}  # a new column needs the trigger too

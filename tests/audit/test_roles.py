@@ -23,10 +23,10 @@ pytestmark = [requires_postgres, pytest.mark.postgres]
 ROOT = Path(__file__).resolve().parents[2]
 
 REFUSED = [
-    "ALTER TABLE audit_auditentry DISABLE TRIGGER audit_entry_guard",
+    "ALTER TABLE audit_auditentry DISABLE TRIGGER audit_entry_update",
     "ALTER TABLE audit_auditentry DISABLE TRIGGER ALL",
     "ALTER TABLE audit_auditcheckpoint DISABLE TRIGGER audit_record_guard",
-    "DROP TRIGGER audit_entry_guard ON audit_auditentry",
+    "DROP TRIGGER audit_entry_update ON audit_auditentry",
     "TRUNCATE audit_auditentry",
     "TRUNCATE audit_auditanchor",
     "UPDATE audit_auditentry SET action = 'x.y'",
