@@ -113,6 +113,7 @@ def write(
                 break
             time.sleep(pause * (attempt + 1))
         else:
+            alerting.clear("anchor_stale")
             return AuditAnchor.objects.create(
                 ok=True,
                 reason=reason,

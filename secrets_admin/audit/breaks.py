@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 
 from secrets_admin.accounts.access import user_in
 from secrets_admin.accounts.stepup import verify_step_up
-from secrets_admin.audit import actions
+from secrets_admin.audit import actions, alerting
 from secrets_admin.audit.models import AuditCheckpoint, BreakAcknowledgement
 from secrets_admin.audit.services import actor_name, record
 from secrets_admin.roles import SECURITY_TEAM
@@ -86,4 +86,6 @@ def do_acknowledge_break(
             )
     except IntegrityError:  # the fingerprint is unique: someone else was faster
         raise ValidationError("Someone already acknowledged this break.") from None
+    if not open_breaks(limit=1):
+        alerting.clear("break")
     return acknowledgement

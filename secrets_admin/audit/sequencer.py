@@ -171,6 +171,8 @@ def watch(alias: str = "default") -> Lag:
             f"({seen.pending} entries unlinked); is `manage.py run_sequencer` running?"
         )
         alerting.alert("unlinked", problem, episode=str(seen.oldest_id))
+    else:
+        alerting.clear("unlinked")
     return seen
 
 

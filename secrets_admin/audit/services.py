@@ -162,3 +162,11 @@ def raise_chain_alert(outcome: chain.Outcome) -> None:
         f" at #{outcome.broken_at}" if outcome.broken_at is not None else "",
         outcome.problem,
     )
+
+
+def clear_chain_alert(kind: str) -> None:
+    """The other half of raise_chain_alert(): the alarm of `kind` is over — "break" (the last open
+    break was acknowledged), "anchor_stale" (an anchor was written again) or "unlinked" (no entry
+    waits too long any more). Called once after each raised episode; must not raise. Until the
+    alert channels connect here (to resolve their alert), the INFO line is all it does."""
+    log.info("audit ledger alarm over (%s)", kind)

@@ -67,8 +67,9 @@ def test_each_anchor_is_a_new_kv_version_and_the_console_token_cannot_delete_the
 def test_openbao_down_when_an_anchor_is_due_is_retried_shown_stale_and_alerted(
     own_openbao, settings, monkeypatch
 ):
-    seen = []
+    seen, cleared = [], []
     monkeypatch.setattr(services, "raise_chain_alert", seen.append)
+    monkeypatch.setattr(services, "clear_chain_alert", cleared.append)
     settings.AUDIT_ANCHOR_STALE_AFTER = 10
     write(3)
     assert verify().extra["anchored"] is True
@@ -107,6 +108,8 @@ def test_openbao_down_when_an_anchor_is_due_is_retried_shown_stale_and_alerted(
     settings.AUDIT_ANCHOR_STALE_AFTER = 60
     assert tasks.anchor()["anchored"] is True
     assert (anchors.latest().sequence, chain_status().anchor.stale) == (5, False)
+    tasks.anchor()
+    assert cleared == ["anchor_stale"]  # the alarm is over, said once
 
 
 @pytest.mark.django_db

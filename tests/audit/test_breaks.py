@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from secrets_admin.accounts.stepup import StepUpFailed
-from secrets_admin.audit import anchors, breaks, chain
+from secrets_admin.audit import anchors, breaks, chain, services
 from secrets_admin.audit.models import AuditEntry, BreakAcknowledgement
 from secrets_admin.audit.status import chain_status
 from secrets_admin.audit.verification import verify
@@ -34,7 +34,9 @@ def broken_at_2():
 
 
 @pytest.mark.django_db
-def test_acknowledging_with_a_code_is_audited_and_later_runs_step_over_that_break_only(carol):
+def test_acknowledging_with_a_code_is_audited_and_later_runs_step_over_that_break_only(carol, monkeypatch):
+    cleared = []
+    monkeypatch.setattr(services, "clear_chain_alert", cleared.append)
     user, device = carol
     checkpoint = broken_at_2()
     assert chain_status().state == "broken"
@@ -44,6 +46,7 @@ def test_acknowledging_with_a_code_is_audited_and_later_runs_step_over_that_brea
     entry = AuditEntry.objects.get(action="audit.break.acknowledged")
     assert entry.actor_id == user.pk and entry.data["broken_at"] == 2 and entry.data["note"] == NOTE
     assert chain_status().state == "intact" and breaks.open_breaks() == []
+    assert cleared == ["break"]
 
     outcome = verify(full=True)
     assert outcome.ok and outcome.stepped_over == [checkpoint.fingerprint] and outcome.last >= 5

@@ -53,8 +53,9 @@ def test_the_lag_counts_waiting_entries_and_the_oldest_ones_age():
 def test_an_entry_waiting_more_than_a_minute_raises_the_chain_alert_once_and_shows_everywhere(
     monkeypatch, make_user
 ):
-    seen = []
+    seen, cleared = [], []
     monkeypatch.setattr(services, "raise_chain_alert", seen.append)
+    monkeypatch.setattr(services, "clear_chain_alert", cleared.append)
     (entry,) = write(1, link=False)
     minutes_ago = timezone.now() - timedelta(seconds=90)
     tamper("UPDATE audit_auditentry SET created_at = %s WHERE id = %s", [minutes_ago, entry.pk])
@@ -68,3 +69,5 @@ def test_an_entry_waiting_more_than_a_minute_raises_the_chain_alert_once_and_sho
 
     sequencer.link()
     assert not sequencer.watch().stuck and len(seen) == 1
+    sequencer.watch()
+    assert cleared == ["unlinked"]
