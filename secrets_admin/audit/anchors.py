@@ -16,7 +16,7 @@ AUDIT_ANCHOR_STALE_AFTER seconds (60) the page, /readyz and the chain alert say 
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
@@ -161,6 +161,3 @@ def check_stale() -> AnchorStatus:
         alerting.alert("anchor_stale", problem, episode=episode)
     return state
 
-
-def stale_after() -> timedelta:
-    return timedelta(seconds=settings.AUDIT_ANCHOR_STALE_AFTER)
