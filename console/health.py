@@ -12,6 +12,9 @@ round of backend calls every few seconds, and nothing waits longer than the time
 has one thread of its own: a probe that hangs is not started again while it still runs (a dead
 backend cannot pile up threads), its SDK client stays warm between rounds, and an answer that
 comes after the timeout still replaces the "no answer" in the cache.
+
+Those members also see what settings.READINESS_DETAILS report: state worth seeing that never
+makes the console unready (the audit ledger's chain, anchor and sequencer lag).
 """
 
 import logging
@@ -134,6 +137,17 @@ def may_see_details(request) -> bool:
     return user.groups.filter(name=settings.READINESS_DETAIL_GROUP).exists()
 
 
+def details() -> dict:
+    """{name: dict} from every callable in settings.READINESS_DETAILS (on this thread)."""
+    found = {}
+    for name, dotted in getattr(settings, "READINESS_DETAILS", {}).items():
+        try:
+            found[name] = import_string(dotted)()
+        except Exception as exc:  # detail is best effort; it never fails /readyz
+            found[name] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    return found
+
+
 @never_cache
 def healthz(request):
     return JsonResponse({"status": "alive"})
@@ -148,4 +162,5 @@ def readyz(request):
         body["failing"] = failing
     if may_see_details(request):
         body["checks"] = checks
+        body["detail"] = details()
     return JsonResponse(body, status=503 if failing else 200)

@@ -247,7 +247,6 @@ READINESS_PROBES = {
     "redis": "console.health.probe_redis",
     "vault": "secrets_admin.backends.probe_vault",
     "aws": "secrets_admin.backends.probe_aws",
-    "audit": "secrets_admin.audit.health.probe_ledger",  # detail only: never fails readiness
 }
 # Each probe's time limit (seconds), and how long a result is reused: /readyz and the overview
 # page never make a backend call more often than that, and never wait longer than the limit.
@@ -255,6 +254,9 @@ READINESS_TIMEOUT = envint("READINESS_TIMEOUT", 2, minimum=1)
 READINESS_CACHE_SECONDS = envint("READINESS_CACHE_SECONDS", 5, minimum=1)
 # Who sees /readyz's timings and error text besides the log (everyone else: names only).
 READINESS_DETAIL_GROUP = "security-team"
+# /readyz detail for READINESS_DETAIL_GROUP: name -> dotted path of a callable returning a dict;
+# shown, never failing readiness (the audit ledger's state).
+READINESS_DETAILS = {"audit": "secrets_admin.audit.health.ledger_detail"}
 
 # --- Accounts and MFA (django-allauth + django-otp) -----------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -160,4 +160,3 @@ def check_stale() -> AnchorStatus:
         episode = f"{settings.AUDIT_ANCHOR}:{state.last.pk if state.last else 'never'}"
         alerting.alert("anchor_stale", problem, episode=episode)
     return state
-

@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
-
 from secrets_admin.audit import anchors, breaks, sequencer
 from secrets_admin.audit.models import AuditCheckpoint, AuditEntry
 
@@ -82,5 +80,4 @@ def summary() -> dict:
         detail["anchor"] = "stale: " + detail["anchor"]
         if state.anchor.failure:
             detail["anchor_error"] = state.anchor.failure.error[:200]
-    detail["anchor_limit_s"] = settings.AUDIT_ANCHOR_STALE_AFTER
     return detail
