@@ -184,12 +184,14 @@ def main(argv=None) -> int:
             DjangoProcess("web", web, data, env, sink, ready_url=f"{web_url}/healthz", cwd=ROOT),
             DjangoProcess("worker", worker, data, env, sink, cwd=ROOT),
             DjangoProcess("beat", beat, data, env, sink, cwd=ROOT),
-            # Links audit entries into the chain within a fraction of a second of their commit.
-            DjangoProcess("sequencer", ["manage.py", "run_sequencer"], data, env, sink, cwd=ROOT),
         ]
         for app in apps:
             servers.append(app.start())
         apps[0].wait_ready(60)
+        # Links audit entries into the chain within a fraction of a second of their commit;
+        # started once the web answers, so its start-up does not compete with Daphne's.
+        sequencer = DjangoProcess("sequencer", ["manage.py", "run_sequencer"], data, env, sink, cwd=ROOT)
+        servers.append(sequencer.start())
 
         state = {
             "url": web_url,
