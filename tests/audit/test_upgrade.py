@@ -73,8 +73,8 @@ def write_v1(url: str, count: int, *, tamper_at: int | None = None) -> str:
             if sequence == tamper_at:
                 row["actor_name"] = "mallory"  # changed after hashing, as v1 tampering did
             conn.execute(
-                "INSERT INTO audit_auditentry (sequence, created_at, actor_name, action, target_type, target_id,"
-                " target_repr, request_id, ip, data, prev_hash, hash) VALUES"
+                "INSERT INTO audit_auditentry (sequence, created_at, actor_name, action, target_type,"
+                " target_id, target_repr, request_id, ip, data, prev_hash, hash) VALUES"
                 " (%(sequence)s, %(created_at)s, %(actor_name)s, %(action)s, %(target_type)s, %(target_id)s,"
                 " %(target_repr)s, %(request_id)s, %(ip)s, %(data)s, %(prev_hash)s, %(hash)s)",
                 {**row, "data": json.dumps(row["data"])},
