@@ -12,13 +12,15 @@ sequencer runs `link()` in a loop (`manage.py run_sequencer`, a process of its o
    still unlinked (the trigger allows no other change), and commit.
 
 Why this is race-free: the chain order is defined as the order the sequencer *saw* entries
-committed, not insert-id order. Step 2 reads under READ COMMITTED, so it sees exactly the
-entries committed before it started; an entry whose transaction is still open (even with a
-lower id) is invisible and is linked by a later batch, after everything linked now. Nothing is
-ever linked past a gap, because there are no gaps to skip: sequence numbers are given here, not
-taken from the id. Causality is kept: if entry A committed before entry B was inserted, then
-A's id is lower and any batch that sees B also sees A, so A gets the lower sequence. The lock
-is granted only after the previous batch committed, so step 2 always reads the newest head.
+committed, not insert-id order. Step 2 runs under READ COMMITTED (set explicitly: under
+REPEATABLE READ the head would be read from a snapshot older than the lock wait), so each of its
+statements sees exactly the entries committed before it started; an entry whose transaction is
+still open (even with a lower id) is invisible and is linked by a later batch, after everything
+linked now. Nothing is ever linked past a gap, because there are no gaps to skip: sequence
+numbers are given here, not taken from the id. Causality is kept: if entry A committed before
+entry B was inserted, then A's id is lower and any batch that sees B also sees A, so A gets the
+lower sequence. The lock is granted only after the previous batch committed, so step 2 always
+reads the newest head.
 A sequencer killed mid-batch loses its transaction, so nothing of that batch was linked; the
 next run links those entries exactly once (the partial UPDATE and the unique sequence see to
 that).
@@ -56,9 +58,11 @@ class Lag:
         return (self.oldest_seconds or 0) > settings.AUDIT_UNLINKED_ALERT_AFTER
 
 
-def _lock(connection) -> None:
+def _lock(connection, *, outermost: bool) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            if outermost:  # each statement must see what committed before it (see above)
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
     elif connection.vendor != "sqlite":
         raise NotImplementedError(f"the audit sequencer does not support {connection.vendor}")
@@ -91,8 +95,9 @@ def _write(cursor, vendor: str, links: list[tuple], now) -> int:
 def link_batch(*, alias: str = "default", batch: int = BATCH) -> int:
     """Link up to `batch` committed entries in one short transaction; returns how many."""
     connection = connections[alias]
+    outermost = not connection.in_atomic_block
     with transaction.atomic(using=alias):
-        _lock(connection)
+        _lock(connection, outermost=outermost)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT sequence, hash FROM audit_auditentry"
