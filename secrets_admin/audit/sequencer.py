@@ -58,14 +58,20 @@ class Lag:
         return (self.oldest_seconds or 0) > settings.AUDIT_UNLINKED_ALERT_AFTER
 
 
-def _lock(connection, *, outermost: bool) -> None:
+def _lock(connection, *, outermost: bool, wait: bool = True) -> bool:
+    """Take the chain lock for this transaction; with wait=False give up at once (False) if
+    another sequencer holds it."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             if outermost:  # each statement must see what committed before it (see above)
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            if not wait:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+                return cursor.fetchone()[0]
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
     elif connection.vendor != "sqlite":
         raise NotImplementedError(f"the audit sequencer does not support {connection.vendor}")
+    return True
 
 
 def _write(cursor, vendor: str, links: list[tuple], now) -> int:
@@ -92,12 +98,14 @@ def _write(cursor, vendor: str, links: list[tuple], now) -> int:
     return changed
 
 
-def link_batch(*, alias: str = "default", batch: int = BATCH) -> int:
-    """Link up to `batch` committed entries in one short transaction; returns how many."""
+def link_batch(*, alias: str = "default", batch: int = BATCH, wait: bool = True) -> int:
+    """Link up to `batch` committed entries in one short transaction; returns how many (0 at
+    once, with wait=False, when another sequencer is linking)."""
     connection = connections[alias]
     outermost = not connection.in_atomic_block
     with transaction.atomic(using=alias):
-        _lock(connection, outermost=outermost)
+        if not _lock(connection, outermost=outermost, wait=wait):
+            return 0
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT sequence, hash FROM audit_auditentry"
@@ -131,6 +139,30 @@ def link(*, alias: str = "default", batch: int = BATCH) -> int:
         total += linked
         if linked < batch:
             return total
+
+
+# Writers lend a hand (AUDIT_LINK_ON_COMMIT): after its transaction commits, a writer links
+# what is waiting if no sequencer is at it (try-lock, never a wait). Linking then scales with the
+# writers' own CPU time; a lone sequencer process would get one share of a busy machine among
+# dozens of writers and fall behind. At most one attempt per process every HELP_EVERY seconds.
+HELP_EVERY = 0.05
+_last_help = 0.0
+
+
+def help_link(alias: str = "default") -> None:
+    """on_commit hook of record(): a quick, non-waiting link batch. Never raises (the change it
+    follows has committed; the sequencer loop links whatever this leaves)."""
+    global _last_help
+    now = time.monotonic()
+    if not settings.AUDIT_LINK_ON_COMMIT or now - _last_help < HELP_EVERY:
+        return
+    if connections[alias].vendor != "postgresql":  # SQLite has no try-lock; the loop links there
+        return
+    _last_help = now
+    try:
+        link_batch(alias=alias, wait=False)
+    except DatabaseError as exc:
+        log.warning("linking after commit failed (the sequencer will link): %s", exc)
 
 
 def has_pending(alias: str = "default") -> bool:

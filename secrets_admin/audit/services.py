@@ -2,17 +2,18 @@
 
 Call `record()` inside the transaction of the change it describes. It takes no lock: it inserts
 the entry with its content hash, and the sequencer (secrets_admin.audit.sequencer) links it into
-the chain once the transaction has committed. Verification lives in
+the chain once the transaction has committed — often the writer itself, right after its commit,
+when no other sequencer is busy (AUDIT_LINK_ON_COMMIT). Verification lives in
 secrets_admin.audit.verification, anchoring in secrets_admin.audit.anchors.
 """
 
 import logging
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from console.middleware import current_request_id
-from secrets_admin.audit import actions, chain
+from secrets_admin.audit import actions, chain, sequencer
 from secrets_admin.audit.models import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ def record(action: str, *, actor, target=None, data: dict | None = None, request
     entry.content_hash = chain.content_hash(*entry.content())
     entry.pk = _insert(connections[alias], entry)
     entry._state.adding, entry._state.db = False, alias
+    transaction.on_commit(lambda: sequencer.help_link(alias), using=alias)
     return entry
 
 

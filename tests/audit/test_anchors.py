@@ -70,7 +70,7 @@ def test_openbao_down_when_an_anchor_is_due_is_retried_shown_stale_and_alerted(
     seen, cleared = [], []
     monkeypatch.setattr(services, "raise_chain_alert", seen.append)
     monkeypatch.setattr(services, "clear_chain_alert", cleared.append)
-    settings.AUDIT_ANCHOR_STALE_AFTER = 10
+    settings.AUDIT_ANCHOR_STALE_AFTER = 600  # not stale yet, however slow this machine is
     write(3)
     assert verify().extra["anchored"] is True
     bao = own_openbao[0]

@@ -137,7 +137,11 @@ def test_an_entry_with_a_lower_id_that_commits_later_is_linked_after_what_commit
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sixteen_writers_and_two_sequencers_give_one_gapless_chain_each_entry_linked_once():
+@pytest.mark.parametrize("writers_help", [False, True], ids=["sequencers", "writers-help"])
+def test_sixteen_writers_and_two_sequencers_give_one_gapless_chain_each_entry_linked_once(
+    settings, writers_help
+):
+    settings.AUDIT_LINK_ON_COMMIT = writers_help  # writers also link after their commits
     writers, per_writer = 16, 60
     barrier = threading.Barrier(writers + 2)
     done, errors, linked = threading.Event(), [], []
@@ -170,7 +174,8 @@ def test_sixteen_writers_and_two_sequencers_give_one_gapless_chain_each_entry_li
         thread.join(120)
     assert errors == []
     total = writers * per_writer
-    assert sum(linked) == total  # every entry linked by exactly one of the two sequencers
+    if not writers_help:
+        assert sum(linked) == total  # every entry linked by exactly one of the two sequencers
     assert list(AuditEntry.objects.order_by("sequence").values_list("sequence", flat=True)) == list(
         range(1, total + 1)
     )
@@ -254,3 +259,27 @@ def test_the_update_trigger_compares_every_column_of_the_table():
         )
         columns = {row[0] for row in cursor.fetchall()}
     assert columns == {*triggers.CONTENT, *triggers.CHAIN, "actor_id"}  # a new column needs the trigger too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_links_right_after_its_commit_when_no_sequencer_is_busy(settings, monkeypatch):
+    settings.AUDIT_LINK_ON_COMMIT = True
+    monkeypatch.setattr(sequencer, "_last_help", 0.0)
+    with transaction.atomic():
+        entry = services.record(THING_DONE, actor="writer", data={"n": 1})
+    assert AuditEntry.objects.get(pk=entry.pk).sequence == 1  # linked by the writer, no loop running
+
+    # While a sequencer holds the chain lock, the writer does not wait: its entry stays pending.
+    holder = psycopg.connect(_database_url())
+    holder.execute("SELECT pg_advisory_xact_lock(%s)", [sequencer.CHAIN_LOCK_KEY])
+    try:
+        monkeypatch.setattr(sequencer, "_last_help", 0.0)
+        started = time.monotonic()
+        with transaction.atomic():
+            second = services.record(THING_DONE, actor="writer", data={"n": 2})
+        assert time.monotonic() - started < 2
+        assert AuditEntry.objects.get(pk=second.pk).sequence is None
+    finally:
+        holder.rollback()
+        holder.close()
+    assert sequencer.link() == 1 and verify(full=True).ok

@@ -125,7 +125,7 @@ def test_the_compose_roles_script_and_migrate_set_up_an_owner_and_a_runtime_role
             "from secrets_admin.audit import actions, sequencer, services, verification\n"
             "with transaction.atomic():\n"
             "    services.record(actions.EXPORTED, actor='deploy', data={'format': 'csv', 'filter': {}})\n"
-            "assert sequencer.link() == 1\n"
+            "sequencer.link()\n"  # (the writer may have linked it already, after its commit)
             "assert verification.verify(full=True).ok\n"
         )
         run = subprocess.run(
