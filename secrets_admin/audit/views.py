@@ -3,11 +3,11 @@ team acknowledges breaks of the chain there."""
 
 import json
 
-from django.core.handlers.asgi import ASGIRequest
-from django.core.paginator import Paginator
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.handlers.asgi import ASGIRequest
+from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property

@@ -24,7 +24,7 @@ REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta
 def membership_entries(user):
     return list(
         AuditEntry.objects.filter(action__startswith="group.member.", target_id=str(user.pk))
-        .order_by("sequence")
+        .order_by("id")
         .values_list("action", "actor_name", "data")
     )
 

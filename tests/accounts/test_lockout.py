@@ -78,11 +78,11 @@ def test_text_naming_no_account_is_kept_only_as_a_keyed_hash(settings):
     attempt(client, "someone-else")
     hashes = list(
         AuditEntry.objects.filter(action="auth.login.failed")
-        .order_by("sequence")
+        .order_by("id")
         .values_list("data__login_hash", flat=True)
     )
     assert hashes[0] == hashes[1] == login_text_hash(typed) != hashes[2]  # guesses of one name group
-    entry = AuditEntry.objects.filter(action="auth.login.failed").latest("sequence")
+    entry = AuditEntry.objects.filter(action="auth.login.failed").latest("id")
     assert entry.target_type == "" and entry.ip == client.defaults["REMOTE_ADDR"]
     assert AccessAttempt.objects.get(username=UNKNOWN + login_text_hash(typed)).failures_since_start == 2
     # Nowhere in the ledger or in axes' tables, in any case.

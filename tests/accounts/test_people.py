@@ -23,7 +23,7 @@ def test_a_person_is_added_with_groups_audited_and_sets_their_own_password():
     assert list(nina.groups.values_list("name", flat=True)) == ["developers"]
     entries = list(
         AuditEntry.objects.filter(target_id=str(nina.pk), target_type="auth.user")
-        .order_by("sequence")
+        .order_by("id")
         .values_list("action", "actor_name", "data")
     )
     actor = f"cli:{getpass.getuser()}"

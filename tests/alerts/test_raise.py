@@ -150,9 +150,7 @@ def test_unaudited_events_write_nothing_to_the_ledger(make_channel, smtp):
 def test_raising_and_resolving_are_audited_with_the_condition(make_channel):
     alert = raise_alert(events.ROTATION_FAILED, key="k", subject="s", actor="celery:rotation")
     resolve_alert("k", actor="celery:rotation")
-    entries = AuditEntry.objects.filter(target_type="alerts.alert", target_id=str(alert.pk)).order_by(
-        "sequence"
-    )
+    entries = AuditEntry.objects.filter(target_type="alerts.alert", target_id=str(alert.pk)).order_by("id")
     assert [(e.action, e.actor_name, e.data["key"]) for e in entries] == [
         ("alerts.alert.raised", "celery:rotation", "k"),
         ("alerts.alert.resolved", "celery:rotation", "k"),

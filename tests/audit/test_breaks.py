@@ -116,13 +116,15 @@ def test_the_page_shows_the_break_until_acknowledged_through_its_form(carol, mak
 
 
 @pytest.mark.django_db
-def test_readyz_shows_an_open_break_in_its_detail_and_stays_ready(client):
+def test_readyz_shows_an_open_break_to_the_security_team_and_stays_ready(carol, client):
+    user, device = carol
     broken_at_2()
-    response = client.get("/readyz")
+    response = verified_client(user, device).get("/readyz")
     assert response.status_code == 200 and "audit" not in response.json()["checks"]
     audit = response.json()["detail"]["audit"]
     assert audit["chain"] == "broken at #2 (unacknowledged)"
     assert audit["breaks"] == ["#2: entry #2 was altered: its content does not match its hash"]
+    assert client.get("/readyz").json() == {"status": "ready"}  # the world learns nothing more
 
 
 def test_fingerprints_name_one_break_stably():

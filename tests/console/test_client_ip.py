@@ -95,7 +95,7 @@ def test_the_ledger_and_the_lockout_record_the_client_behind_the_proxy(settings,
     django_user_model.objects.create_user("alice", "alice@candlefish.example", "x" * 16)
     address = fresh_address()
     attempt(proxied_client(), address, login="alice")
-    entry = AuditEntry.objects.filter(action="auth.login.failed").latest("sequence")
+    entry = AuditEntry.objects.filter(action="auth.login.failed").latest("id")
     assert entry.ip == address
     assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [address]
 

@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
                 ("sequence", models.PositiveBigIntegerField(blank=True, null=True, unique=True)),
                 ("created_at", models.DateTimeField(db_index=True)),
                 ("actor_name", models.CharField(max_length=150)),
-                ("action", models.CharField(max_length=100)),
+                ("action", models.CharField(db_index=True, max_length=100)),
                 ("target_type", models.CharField(blank=True, max_length=100)),
                 ("target_id", models.CharField(blank=True, max_length=64)),
                 ("target_repr", models.CharField(blank=True, max_length=200)),
@@ -170,10 +170,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="auditentry",
             index=models.Index(fields=["actor_name", "sequence"], name="audit_actor_seq_idx"),
-        ),
-        migrations.AddIndex(
-            model_name="auditentry",
-            index=models.Index(fields=["action"], name="audit_action_idx", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
             model_name="auditentry",

@@ -54,7 +54,7 @@ class AuditEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_name = models.CharField(max_length=150)  # copied: survives the user's deletion
-    action = models.CharField(max_length=100)
+    action = models.CharField(max_length=100, db_index=True)
     target_type = models.CharField(max_length=100, blank=True)  # "app_label.model"
     target_id = models.CharField(max_length=64, blank=True)
     target_repr = models.CharField(max_length=200, blank=True)
@@ -76,8 +76,6 @@ class AuditEntry(models.Model):
             # PostgreSQL read the page straight from the index instead of sorting every match.
             models.Index(fields=["target_type", "target_id", "sequence"], name="audit_target_seq_idx"),
             models.Index(fields=["actor_name", "sequence"], name="audit_actor_seq_idx"),
-            # Exact actions and prefixes ("auth.") alike; one index where db_index made two.
-            models.Index(fields=["action"], name="audit_action_idx", opclasses=["varchar_pattern_ops"]),
             # The sequencer's queue: only entries not linked yet, so it stays tiny.
             models.Index(fields=["id"], condition=Q(sequence__isnull=True), name="audit_pending_idx"),
         ]
