@@ -8,6 +8,7 @@ secrets_admin.audit.verification, anchoring in secrets_admin.audit.anchors.
 """
 
 import logging
+from functools import partial
 
 from django.db import connections, router, transaction
 from django.utils import timezone
@@ -121,7 +122,7 @@ def record(action: str, *, actor, target=None, data: dict | None = None, request
     entry.content_hash = chain.content_hash(*entry.content())
     entry.pk = _insert(connections[alias], entry)
     entry._state.adding, entry._state.db = False, alias
-    transaction.on_commit(lambda: sequencer.help_link(alias), using=alias)
+    transaction.on_commit(partial(sequencer.help_link, alias), using=alias)
     return entry
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.test import Client
 
-from secrets_admin.audit import actions, filters, services, wording
+from secrets_admin.audit import actions, filters, sequencer, services, wording
 from secrets_admin.audit.models import AuditEntry
 from tests.accounts import conftest as accounts_fixtures
 from tests.accounts.factories import PASSWORD, code_at_step
@@ -100,6 +100,7 @@ def test_a_failed_login_naming_an_account_is_found_by_that_persons_filter(person
         {"user": alice.pk, "group": "cto", "change": "add", "otp_code": code_at_step(device, 0)},
     )
     Client().post("/accounts/login/", {"login": "alice", "password": PASSWORD})  # alice logs in herself
+    sequencer.link()  # (the test's transaction never commits, so no writer linked after commit)
 
     response = carol_client.get("/audit/?person=alice")
     found = [(e.action, e.actor_name) for e in response.context["page"]]
@@ -120,6 +121,7 @@ def test_guesses_of_one_unknown_name_group_by_their_hash(person):
     guesser = Client(REMOTE_ADDR="198.51.100.24")
     for typed in ("hunter2-secret", "HUNTER2-secret", "other-name"):
         guesser.post("/accounts/login/", {"login": typed, "password": "x"})
+    sequencer.link()
     first = AuditEntry.objects.filter(action="auth.login.failed").order_by("sequence").first()
     detail = client.get(f"/audit/{first.sequence}/").content.decode()
     link = re.search(r'href="(/audit/\?login_hash=[0-9a-f]+)"', detail).group(1)
