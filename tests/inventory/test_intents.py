@@ -82,7 +82,7 @@ def test_a_code_the_backend_refusal_followed_is_spent_and_refused_for_another_ac
     response = client.post(reverse("inventory:edit", args=[secret.pk]), {**FORM, "otp_code": the_code})
     assert (
         response.status_code == 400
-        and "refused the change, so nothing was saved" in response.content.decode()
+        and "Nothing was saved. OpenBao (kvtest) refused" in response.content.decode()
     )
     assert Secret.objects.get(pk=secret.pk).owner_team == "before"
     assert kv_custom_metadata(kv, path) == {"owner": "before"}
