@@ -95,7 +95,7 @@ def register_own():
     register(
         INTENT_FAILED,
         "A started backend change failed or was refused; the database was not changed",
-        sentence="The backend change ({kind}) of {key} by {actor} failed: {error}",
+        sentence="{actor} saw a backend change ({kind}) of {key} refused or failed; nothing was changed",
     )
     register(
         INTENT_SETTLED,
