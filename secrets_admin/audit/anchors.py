@@ -158,5 +158,7 @@ def check_stale() -> AnchorStatus:
         why = f"; last attempt: {state.failure.error}" if state.failure else ""
         problem = f"the audit chain head has not been anchored in {settings.AUDIT_ANCHOR} {since}{why}"
         episode = f"{settings.AUDIT_ANCHOR}:{state.last.pk if state.last else 'never'}"
-        alerting.alert("anchor_stale", problem, episode=episode)
+        outcome = chain.Outcome(ok=False, kind="anchor_stale", problem=problem)
+        outcome.extra = {"age_seconds": state.age_seconds, "where": settings.AUDIT_ANCHOR}
+        alerting.alert("anchor_stale", problem, episode=episode, outcome=outcome)
     return state

@@ -207,7 +207,9 @@ def watch(alias: str = "default") -> Lag:
             f"entry id {seen.oldest_id} has waited {seen.oldest_seconds:.0f} s for the sequencer "
             f"({seen.pending} entries unlinked); is `manage.py run_sequencer` running?"
         )
-        alerting.alert("unlinked", problem, episode=str(seen.oldest_id))
+        outcome = chain.Outcome(ok=False, kind="unlinked", problem=problem)
+        outcome.extra = {"pending": seen.pending, "oldest_seconds": seen.oldest_seconds}
+        alerting.alert("unlinked", problem, episode=str(seen.oldest_id), outcome=outcome)
     else:
         alerting.clear("unlinked")
     return seen

@@ -151,10 +151,11 @@ def raise_chain_alert(outcome: chain.Outcome) -> None:
 
     `outcome.kind` says which: a break ("altered", "link", "missing", "cut", "anchor"; with
     `broken_at`, `problem`, `expected`, `found`), "anchor_stale" (the chain head has not been
-    written outside the database in time; `problem` says since when and why) or "unlinked" (an
-    entry has waited for the sequencer too long). Callers have already de-duplicated (a break
-    once per hour per fingerprint, the others once per episode). It must not append to the
-    ledger (a broken chain cannot vouch for a new entry) and must not raise.
+    written outside the database in time; `problem` says since when and why, `extra` holds
+    `age_seconds` (None if never) and `where`) or "unlinked" (an entry has waited for the
+    sequencer too long; `extra` holds `pending` and `oldest_seconds`). Callers have already
+    de-duplicated (a break once per hour per fingerprint, the others once per episode). It must
+    not append to the ledger (a broken chain cannot vouch for a new entry) and must not raise.
 
     Until the alert channels exist the alarm is this CRITICAL log line, plus the banner every
     page shows the security team (secrets_admin.audit.context_processors).
