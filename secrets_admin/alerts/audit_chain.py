@@ -10,6 +10,7 @@ from secrets_admin.alerts.services import raise_alert, resolve_alert
 log = logging.getLogger(__name__)
 CHAIN_KEY = "audit.chain_broken"
 ANCHOR_KEY = "audit.anchor_stale"
+UNLINKED_KEY = "audit.unlinked"
 
 
 def chain_broken(outcome) -> None:
@@ -30,16 +31,30 @@ def chain_intact() -> None:
     _safely(resolve_alert, CHAIN_KEY)
 
 
-def anchor_stale(*, age_seconds: float, where: str = "") -> None:
-    """The chain head's outside anchor is older than it may be."""
-    minutes = int(age_seconds // 60)
-    _safely(raise_alert, events.AUDIT_ANCHOR_STALE, key=ANCHOR_KEY,
-            subject=f"The audit chain's anchor is {minutes} minutes old",
-            facts={"age_seconds": int(age_seconds), "where": where[:200]})  # fmt: skip
+def anchor_stale(*, age_seconds: float | None, where: str = "") -> None:
+    """The chain head's outside anchor is older than it may be (`age_seconds` None: never written)."""
+    if age_seconds is None:
+        subject = "The audit chain has never been anchored outside the database"
+    else:
+        subject = f"The audit chain's anchor is {int(age_seconds // 60)} minutes old"
+    age = None if age_seconds is None else int(age_seconds)
+    _safely(raise_alert, events.AUDIT_ANCHOR_STALE, key=ANCHOR_KEY, subject=subject,
+            facts={"age_seconds": age, "where": where[:200]})  # fmt: skip
 
 
 def anchor_fresh() -> None:
     _safely(resolve_alert, ANCHOR_KEY)
+
+
+def entries_unlinked(*, pending: int, oldest_seconds: float) -> None:
+    """Committed entries have waited longer than they may for the sequencer to chain them."""
+    _safely(raise_alert, events.AUDIT_UNLINKED, key=UNLINKED_KEY,
+            subject=f"{pending} audit entries have waited {int(oldest_seconds)} s for the sequencer",
+            facts={"pending": int(pending), "oldest_seconds": int(oldest_seconds)})  # fmt: skip
+
+
+def entries_linked() -> None:
+    _safely(resolve_alert, UNLINKED_KEY)
 
 
 def _safely(function, *args, **kwargs):

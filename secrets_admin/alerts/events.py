@@ -77,6 +77,9 @@ AUDIT_CHAIN_BROKEN = define(
 AUDIT_ANCHOR_STALE = define(
     "audit.anchor_stale", Severity.CRITICAL, "The audit chain's outside anchor is stale", audited=False
 )
+AUDIT_UNLINKED = define(
+    "audit.unlinked", Severity.CRITICAL, "Audit entries wait too long for the sequencer", audited=False
+)
 # The alerting itself.
 CHANNEL_DISABLED = define(
     "alerts.channel_disabled", Severity.WARNING, "An alert channel was disabled after a permanent error"

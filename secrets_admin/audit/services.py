@@ -157,8 +157,8 @@ def raise_chain_alert(outcome: chain.Outcome) -> None:
     de-duplicated (a break once per hour per fingerprint, the others once per episode). It must
     not append to the ledger (a broken chain cannot vouch for a new entry) and must not raise.
 
-    Until the alert channels exist the alarm is this CRITICAL log line, plus the banner every
-    page shows the security team (secrets_admin.audit.context_processors).
+    The alarm is this CRITICAL log line, the banner every page shows the security team
+    (secrets_admin.audit.context_processors), and a critical alert through the alert channels.
     """
     log.critical(
         "AUDIT LEDGER ALERT (%s)%s: %s",
@@ -166,11 +166,27 @@ def raise_chain_alert(outcome: chain.Outcome) -> None:
         f" at #{outcome.broken_at}" if outcome.broken_at is not None else "",
         outcome.problem,
     )
+    from secrets_admin.alerts import audit_chain  # alerts depends on the ledger, not the reverse
+
+    extra = outcome.extra or {}
+    if outcome.kind == "anchor_stale":
+        audit_chain.anchor_stale(age_seconds=extra.get("age_seconds"), where=str(extra.get("where", "")))
+    elif outcome.kind == "unlinked":
+        audit_chain.entries_unlinked(
+            pending=extra.get("pending", 0), oldest_seconds=extra.get("oldest_seconds", 0)
+        )
+    else:
+        audit_chain.chain_broken(outcome)
 
 
 def clear_chain_alert(kind: str) -> None:
     """The other half of raise_chain_alert(): the alarm of `kind` is over — "break" (the last open
     break was acknowledged), "anchor_stale" (an anchor was written again) or "unlinked" (no entry
-    waits too long any more). Called once after each raised episode; must not raise. Until the
-    alert channels connect here (to resolve their alert), the INFO line is all it does."""
+    waits too long any more). Called once after each raised episode; resolves the alert; must
+    not raise."""
     log.info("audit ledger alarm over (%s)", kind)
+    from secrets_admin.alerts import audit_chain
+
+    {"break": audit_chain.chain_intact, "anchor_stale": audit_chain.anchor_fresh}.get(
+        kind, audit_chain.entries_linked
+    )()

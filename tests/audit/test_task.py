@@ -56,6 +56,9 @@ def test_the_tasks_link_anchor_and_verify_on_a_real_worker_and_report_a_break(se
         (True, 5, None),
         (False, 2, 3),
     ]
-    assert anchors.latest().sequence == 5
     assert AuditAnchor.objects.filter(ok=True).count() == 3  # anchor run, first full run, second anchor run
-    assert AuditEntry.objects.count() == 5  # linking, anchoring and verifying write no audit entries
+    # Linking, anchoring and verifying write no audit entries; the break's alert is the alerts
+    # app's (here it also turns off the default email channel, which has nobody to mail).
+    ledger_work = AuditEntry.objects.exclude(action__startswith="alerts.")
+    assert ledger_work.count() == 5
+    assert anchors.latest().sequence == AuditEntry.objects.order_by("-sequence").first().sequence
