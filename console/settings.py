@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "secrets_admin.accounts",
     "secrets_admin.inventory",
     "secrets_admin.alerts",
+    "secrets_admin.rotation",
     "breakglass",
 ]
 
