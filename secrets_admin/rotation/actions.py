@@ -38,3 +38,7 @@ VERSION_RETIRED = register(
     "rotation.version.retired", "The old version of a blue-green rotation was retired after its overlap",
     sentence="{actor} retired version {version_id} of {target}",
 )  # fmt: skip
+HOOK_UPDATED = register(
+    "rotation.hook.updated", "Someone set the rotation hook of a secret or policy (host only in the data)",
+    sentence="{actor} set the rotation hook of {target} to {host}",
+)  # fmt: skip

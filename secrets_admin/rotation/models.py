@@ -115,3 +115,52 @@ class RotationStep(models.Model):
 
     def __str__(self):
         return f"{self.name} (attempt {self.attempt}) of run {self.run_id}"
+
+
+class RotationHook(models.Model):
+    """Where a blue-green rotation tells the API provider about a new key: an HTTPS endpoint of
+    one secret, or of every secret of one policy (the secret's own wins). The URL and the HMAC
+    key are stored only encrypted (Fernet, FIELD_ENCRYPTION_KEYS) and never shown again; pages
+    show the host. Requests are HMAC-signed and never carry a value (rotation.hooks)."""
+
+    secret = models.OneToOneField(
+        Secret, null=True, blank=True, on_delete=models.CASCADE, related_name="rotation_hook"
+    )
+    policy = models.OneToOneField(
+        "inventory.RotationPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rotation_hook",
+    )
+    host = models.CharField(
+        max_length=255, help_text="the endpoint's host, for pages (the URL stays encrypted)"
+    )
+    encrypted_url = models.TextField()
+    encrypted_key = models.TextField(help_text="Fernet token of the HMAC signing key")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(secret__isnull=False, policy__isnull=True)
+                | Q(secret__isnull=True, policy__isnull=False),
+                name="rotation_hook_secret_or_policy",
+            )
+        ]
+
+    def __str__(self):
+        return f"rotation hook of {self.secret or self.policy} ({self.host})"
+
+    @property
+    def url(self) -> str:
+        from secrets_admin.accounts import crypto
+
+        return crypto.decrypt(self.encrypted_url).decode()
+
+    @property
+    def signing_key(self) -> bytes:
+        from secrets_admin.accounts import crypto
+
+        return crypto.decrypt(self.encrypted_key)

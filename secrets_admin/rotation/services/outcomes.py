@@ -170,6 +170,6 @@ def _facts(state: dict) -> dict:
 
 def _retire_after(state: dict):
     hours = state.get("overlap_hours")
-    if not hours or not state.get("retire_version_id"):
+    if hours is None or not state.get("retire_version_id"):
         return None
     return timezone.now() + timedelta(hours=float(hours))

@@ -49,7 +49,7 @@ def _take_over(pk: int, owner: str, until) -> bool:
     with transaction.atomic():
         freed = RotationRun.objects.filter(
             pk=pk, state=RotationRun.State.RUNNING, lease_owner=owner, lease_expires_at=until
-        ).update(lease_owner="", lease_expires_at=None, updated_at=timezone.now() - PICKUP_AFTER)
+        ).update(lease_owner="", lease_expires_at=None, updated_at=timezone.now())
         if not freed:
             return False
         run = RotationRun.objects.get(pk=pk)

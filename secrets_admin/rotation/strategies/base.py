@@ -62,6 +62,10 @@ class Strategy:
         ctx.state["new_version_id"]."""
         raise NotImplementedError
 
+    def retire(self, ctx: StepContext) -> None:
+        """After the overlap (the retire beat, for runs with `retire_after`): revoke the old value
+        (state["retire_version_id"]). Idempotent. Strategies without an overlap need not define it."""
+
     def step(self, name: str):
         if name not in STEPS:
             raise ValueError(f"{name!r} is not a rotation step")
