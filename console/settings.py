@@ -199,6 +199,8 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.heartbeat", "schedule": 60.0},
     # Inventory: walk every configured backend every 15 minutes (no args = all backends).
     "inventory-sync": {"task": "inventory.sync", "schedule": 900.0},
+    # ... and recompute every secret's status and due date in SQL, so it stays true with a backend down.
+    "inventory-refresh-status": {"task": "inventory.refresh_status", "schedule": 300.0},
     # Audit ledger: link entries (a backstop for `manage.py run_sequencer`), verify from the last
     # anchor and anchor the head anew, verify everything daily, settle unfinished backend changes.
     "audit-sequence": {"task": "audit.sequence", "schedule": 10.0},
@@ -225,6 +227,10 @@ ROTATION_RETRY_MAX_SECONDS = envint("ROTATION_RETRY_MAX_SECONDS", 3600, minimum=
 ROTATION_OVERLAP_HOURS = envint("ROTATION_OVERLAP_HOURS", 24, minimum=0)
 ROTATION_MISSED_GRACE_HOURS = envint("ROTATION_MISSED_GRACE_HOURS", 24, minimum=0)
 ROTATION_HOOK_TIMEOUT = envint("ROTATION_HOOK_TIMEOUT", 10, minimum=1)
+
+# A running sync whose heartbeat is older than this (seconds) lost its worker: it is marked
+# abandoned and the next sync of its backend proceeds. A live run beats every few seconds.
+INVENTORY_SYNC_TIMEOUT = envint("INVENTORY_SYNC_TIMEOUT", 300, minimum=1)
 
 # --- Secret backends --------------------------------------------------------------------------
 # Named connections; the inventory keeps the name. One Vault and one AWS come from the plain
