@@ -18,7 +18,9 @@ from types import SimpleNamespace
 
 from django.apps import apps
 from django.conf import settings
+from django.db import connections, router
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from secrets_admin.inventory.models import RotationPolicy, Secret
@@ -162,66 +164,98 @@ def _rotation_runs():
         return None  # the rotation engine is not installed: recent rotations come from last_rotated
 
 
-def busy_secrets(secret_ids, now: datetime, gap: timedelta) -> set[int]:
-    """Of `secret_ids`, those rotating now or whose rotation started less than `gap` ago."""
-    if not secret_ids:
-        return set()
+def ids_q(ids) -> Q:
+    """pk IN ids, as one array parameter on PostgreSQL (thousands of separate parameters cost
+    more to send than the query takes to run)."""
+    ids = sorted(ids)
+    if connections[router.db_for_read(Secret)].vendor == "postgresql":
+        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
+    return Q(pk__in=ids)
+
+
+def _has_link() -> Q:
+    return Q(pk__in=SecretLink.objects.values("first_id")) | Q(pk__in=SecretLink.objects.values("second_id"))
+
+
+def _busy(where: Q, now: datetime, gap: timedelta) -> set[int]:
+    """Secrets matching `where` that rotate now or whose rotation started less than `gap` ago."""
     since = now - gap
-    busy = set(Secret.objects.filter(pk__in=secret_ids, last_rotated__gt=since).values_list("pk", flat=True))
+    busy = set(Secret.objects.filter(where, last_rotated__gt=since).values_list("pk", flat=True))
     runs = _rotation_runs()
     if runs is not None:
         recent = Q(state__in=runs.ACTIVE) | Q(created_at__gt=since) | Q(started_at__gt=since)
-        busy |= set(runs.objects.filter(recent, secret_id__in=secret_ids).values_list("secret_id", flat=True))
+        ids = Secret.objects.filter(where).values("pk")
+        busy |= set(runs.objects.filter(recent, secret_id__in=ids).values_list("secret_id", flat=True))
     return busy
+
+
+def busy_secrets(secret_ids, now: datetime, gap: timedelta) -> set[int]:
+    """Of `secret_ids`, those rotating now or whose rotation started less than `gap` ago."""
+    return _busy(ids_q(secret_ids), now, gap) if secret_ids else set()
+
+
+def _no_active_run() -> Q:
+    runs = _rotation_runs()
+    if runs is None:
+        return Q()
+    return ~Q(pk__in=runs.objects.filter(state__in=runs.ACTIVE).values("secret_id"))
+
+
+def _open(window: Window | None, now: datetime, cache: dict) -> bool:
+    """Whether `window` is open at `now`, worked out once per distinct window."""
+    if window is None:
+        return True
+    if window not in cache:
+        cache[window] = window.contains(now)
+    return cache[window]
 
 
 def due_secrets(now: datetime | None = None):
     """The secrets the scheduler should start now: due, inside their window, not exempt, not
     missing in their backend, with a strategy to rotate them, not rotating already, and not
     colliding with a linked secret (rotating, started within the gap, or due in this batch
-    ahead of it: earlier due date, then lower id). Returns a QuerySet ordered by due date."""
+    ahead of it: earlier due date, then lower id). Returns a QuerySet ordered by due date.
+
+    Set-based: the plain secrets (no override) are one condition on the table; only linked
+    secrets and secrets with an override are looked at one by one, and only by id."""
     now = now or timezone.now()
     gap = link_gap()
     plan = Plan()
     open_policies = [
         pk for pk, eff in plan._by_policy.items() if eff and (eff.window is None or eff.window.contains(now))
     ]
-    plain = Secret.objects.filter(
-        missing_since__isnull=True, next_due__lte=now, rotation_policy_id__in=open_policies
-    )
+    plain = Q(missing_since__isnull=True, next_due__lte=now, rotation_policy_id__in=open_policies)
     if plan.overrides:
-        plain = plain.exclude(pk__in=list(plan.overrides))
-    candidates = list(plain.order_by().values_list("next_due", "pk"))
+        plain &= ~ids_q(plan.overrides)
+    plain &= _no_active_run()
+    # Candidates that may have to wait for a linked secret, in the order they claim their slot.
+    candidates = []
+    if plan.partners:
+        candidates = list(Secret.objects.filter(plain & _has_link()).order_by().values_list("next_due", "pk"))
+    chosen_overrides, opened = [], {}
     fields = ("pk", "rotation_policy_id", "next_due", "last_rotated", "created_at", "expires_at")
-    for secret in Secret.objects.filter(pk__in=list(plan.overrides), missing_since__isnull=True).only(
-        *fields
-    ):
+    with_override = Secret.objects.filter(ids_q(plan.overrides), _no_active_run(), missing_since__isnull=True)
+    for row in with_override.values(*fields) if plan.overrides else ():
+        secret = SimpleNamespace(**row)  # the dates the due rule reads, without model instances
         effective = plan.effective(secret)
         if effective is None or effective.exempt_at(now):
             continue
         due = plan.due(secret, effective)
-        if due is not None and due <= now and (effective.window is None or effective.window.contains(now)):
-            candidates.append((due, secret.pk))
+        if due is not None and due <= now and _open(effective.window, now, opened):
+            if plan.partners.get(secret.pk):
+                candidates.append((due, secret.pk))
+            else:
+                chosen_overrides.append(secret.pk)
     candidates.sort()
-    ids = [pk for _due, pk in candidates]
-    linked = {partner for pk in ids for partner in plan.partners.get(pk, ())}
-    busy = busy_secrets(linked, now, gap) | _active(ids)
-    chosen: set[int] = set()
-    for pk in ids:
-        if pk in busy:
-            continue
-        partners = plan.partners.get(pk, ())
-        if any(p in busy or p in chosen for p in partners):
-            continue  # staggered: it waits for the linked secret
-        chosen.add(pk)
-    return Secret.objects.filter(pk__in=chosen).order_by("next_due", "id")
-
-
-def _active(ids) -> set[int]:
-    """Candidates that already have an active run (the engine would refuse a second one)."""
-    runs = _rotation_runs()
-    if runs is None or not ids:
-        return set()
-    return set(
-        runs.objects.filter(secret_id__in=ids, state__in=runs.ACTIVE).values_list("secret_id", flat=True)
-    )
+    busy = _busy(_has_link(), now, gap) if candidates else set()
+    chosen, waiting = set(), set()
+    for _due, pk in candidates:
+        if any(p in busy or p in chosen for p in plan.partners.get(pk, ())):
+            waiting.add(pk)  # staggered: it waits for the linked secret
+        else:
+            chosen.add(pk)
+    chosen_overrides += [pk for pk in chosen if pk in plan.overrides]
+    due_now = plain & ~ids_q(waiting) if waiting else plain
+    if chosen_overrides:
+        due_now |= ids_q(chosen_overrides)
+    return Secret.objects.filter(due_now).order_by("next_due", "id")
