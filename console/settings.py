@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "secrets_admin.inventory",
     "secrets_admin.alerts",
     "secrets_admin.rotation",
+    "secrets_admin.schedule",
     "breakglass",
 ]
 
@@ -350,6 +351,8 @@ ALERTS_MAX_ATTEMPTS = envint("ALERTS_MAX_ATTEMPTS", 5, minimum=1)
 ALERTS_RETRY_SECONDS = envint("ALERTS_RETRY_SECONDS", 30, minimum=1)
 # An alert still open this many hours after its last notification is sent again (0: never).
 ALERTS_RENOTIFY_HOURS = envint("ALERTS_RENOTIFY_HOURS", 24, minimum=0)
+# Rotation schedule: minutes between the starts of two linked secrets' rotations (the stagger).
+SCHEDULE_LINK_GAP_MINUTES = envint("SCHEDULE_LINK_GAP_MINUTES", 60, minimum=1)
 
 # --- HTTP hardening ----------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
