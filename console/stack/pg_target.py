@@ -15,6 +15,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
@@ -142,6 +143,14 @@ class PostgresTarget(Server):
         return True
 
     def stop(self, grace: float = 10.0):
+        # SIGINT is PostgreSQL's fast shutdown (SIGTERM, "smart", waits for every client to
+        # leave, and OpenBao keeps its connections open); then the group as usual.
+        if self.alive():
+            try:
+                os.kill(self.process.pid, signal.SIGINT)
+                self.process.wait(grace)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
         super().stop(grace)
         if self._temporary:
             shutil.rmtree(self._temporary, ignore_errors=True)
