@@ -266,6 +266,27 @@ if _extra_backends:
             ConfigProblem("SECRET_BACKENDS", 'a JSON object like {"name": {"kind": "vault", ...}}')
         )
 
+# Rotation targets: where the rolling strategy installs a password (PostgreSQL, host/port/database,
+# never a password). A password secret names one with the tags `target` and `target_login`.
+ROTATION_TARGETS = {}
+if env("ROTATION_TARGETS"):
+    try:
+        ROTATION_TARGETS = {
+            str(name): {
+                "host": str(t.get("host", "127.0.0.1")),
+                "port": int(t["port"]),
+                "database": str(t["database"]),
+            }
+            for name, t in json.loads(env("ROTATION_TARGETS")).items()
+        }
+    except (ValueError, TypeError, KeyError, AttributeError):
+        PROBLEMS.append(
+            ConfigProblem(
+                "ROTATION_TARGETS",
+                'a JSON object like {"name": {"host": "db", "port": 5432, "database": "app"}}',
+            )
+        )
+
 # /readyz probes: name -> dotted path of a callable returning None or raising.
 READINESS_PROBES = {
     "database": "console.health.probe_database",
