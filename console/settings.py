@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "secrets_admin.accounts",
     "secrets_admin.inventory",
     "secrets_admin.alerts",
+    "secrets_admin.sealed",
     "breakglass",
 ]
 
@@ -242,6 +243,13 @@ if _extra_backends:
         PROBLEMS.append(
             ConfigProblem("SECRET_BACKENDS", 'a JSON object like {"name": {"kind": "vault", ...}}')
         )
+
+# Sealed Secrets (`kind: sealed` backends): the controller's sealing certificates over time (PEM
+# files), private keys for the demo and tests only, and how many days before a certificate's
+# not-after it counts as expiring. README "Sealed Secrets".
+SEALED_CERTIFICATES = envlist("SEALED_CERTIFICATES", [])
+SEALED_PRIVATE_KEYS = envlist("SEALED_PRIVATE_KEYS", [], secret=True)
+SEALED_CERT_WARN_DAYS = envint("SEALED_CERT_WARN_DAYS", 30, minimum=1)
 
 # /readyz probes: name -> dotted path of a callable returning None or raising.
 READINESS_PROBES = {
