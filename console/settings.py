@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "secrets_admin.alerts",
     "secrets_admin.rotation",
     "secrets_admin.schedule",
+    "secrets_admin.sealed",
     "breakglass",
 ]
 
@@ -286,6 +287,13 @@ if env("ROTATION_TARGETS"):
                 'a JSON object like {"name": {"host": "db", "port": 5432, "database": "app"}}',
             )
         )
+
+# Sealed Secrets (`kind: sealed` backends): the controller's sealing certificates over time (PEM
+# files), private keys for the demo and tests only, and how many days before a certificate's
+# not-after it counts as expiring. README "Sealed Secrets".
+SEALED_CERTIFICATES = envlist("SEALED_CERTIFICATES", [])
+SEALED_PRIVATE_KEYS = envlist("SEALED_PRIVATE_KEYS", [], secret=True)
+SEALED_CERT_WARN_DAYS = envint("SEALED_CERT_WARN_DAYS", 30, minimum=1)
 
 # /readyz probes: name -> dotted path of a callable returning None or raising.
 READINESS_PROBES = {
