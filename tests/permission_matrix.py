@@ -269,6 +269,8 @@ LIVE_TOPICS = {
     "inventory.sync": every(None, anonymous=4401, no_device=4401),
 }
 
+# rotation (appended by the rotation engine): run progress, for everyone who may view the inventory
+LIVE_TOPICS["rotation.runs"] = every(None, anonymous=4401, no_device=4401)
 
 # schedule (appended by the schedule app): whoever reads the inventory reads policies, overrides,
 # links and the calendar; the security team edits them, each with a one-time code (empty form: 400)
