@@ -57,7 +57,7 @@ def _form_values(form) -> dict:
 def policy_list(request):
     policies = list(RotationPolicy.objects.all())
     knobs = {k.policy_id: k for k in PolicySettings.objects.all()}
-    rows = [(p, knobs.get(p.pk) or PolicySettings(policy=p)) for p in policies]
+    rows = [(p, knobs.get(p.pk) or PolicySettings.unsaved(p)) for p in policies]
     return render(request, "schedule/policy_list.html", {"rows": rows})
 
 
