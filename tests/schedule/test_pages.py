@@ -98,6 +98,7 @@ def test_an_override_is_found_by_path_and_saved_with_a_code(security_person, mak
     assert SecretOverride.objects.get(secret=secret).exempt_reason == "vendor migration"
     page = client.get("/schedule/overrides/").content.decode()
     assert "vendor migration" in page and "secret/app/key" in page
+    assert f"<td>{until.replace('T', ' ')}</td>" in page  # next planned start: when the exemption ends
 
 
 def test_an_unknown_secret_is_named_in_the_error(security_person):
