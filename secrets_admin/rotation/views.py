@@ -9,12 +9,12 @@ from secrets_admin.accounts.access import require_groups
 from secrets_admin.accounts.stepup import StepUpFailed
 from secrets_admin.inventory.models import Secret
 from secrets_admin.inventory.views import VIEWERS
+from secrets_admin.roles import SECURITY_TEAM
 from secrets_admin.rotation import live
 from secrets_admin.rotation.forms import RotateNowForm
 from secrets_admin.rotation.hooks import hook_for
 from secrets_admin.rotation.models import RotationRun
 from secrets_admin.rotation.services import RotationRefused, check_rotatable, do_rotate_now
-from secrets_admin.roles import SECURITY_TEAM
 
 
 @require_groups(*VIEWERS)
