@@ -43,10 +43,10 @@ def test_a_wrong_code_starts_nothing(carol, client_for, make_secret):
 
 def test_a_secret_no_strategy_can_rotate_says_why(carol, client_for, make_secret):
     user, totp = carol
-    secret = make_secret("database/config/main", kind="database")
+    secret = make_secret("pki/cert/11-22", kind="api_key")
     answer = client_for(user).post(f"/rotation/secrets/{secret.pk}/rotate/", {"otp_code": code(totp)})
     assert answer.status_code == 400 and not RotationRun.objects.exists()
-    assert "cannot be rotated" in answer.content.decode() or "not available" in answer.content.decode()
+    assert "only KV v2 keys rotate in OpenBao/Vault" in answer.content.decode()
 
 
 def test_the_run_page_shows_the_step_log_and_the_secret_page_its_runs(people, client_for, make_secret):
