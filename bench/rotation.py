@@ -196,6 +196,10 @@ def main() -> int:
             "LOG_LEVEL": "WARNING", "AUDIT_ANCHOR": "off",
         }  # fmt: skip
         setup(env)
+        # The ledger's sequencer, as `make run` and compose run it (writers also link after commit).
+        log = open(work / "sequencer.log", "ab")  # noqa: SIM115 (closed with the process)
+        sequencer = subprocess.Popen([sys.executable, "manage.py", "run_sequencer"], cwd=ROOT, env=env,
+                                     stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
         rounds, ratios, checks = [], {}, []
         for processes in WORKERS:
             worker = start_worker(env, processes, work / f"worker-{processes}.log")
@@ -213,6 +217,8 @@ def main() -> int:
             finally:
                 worker.terminate()
                 worker.wait(60)
+        sequencer.terminate()
+        sequencer.wait(30)
         chain_ok = chain_verifies()
         worst = min(ratios.values())
         result = {
