@@ -321,4 +321,33 @@ URLS += [
     (_schedule_link, SECURITY_TEAM_POSTS, "post"),
     ("/schedule/calendar/", LOGGED_IN),
     ("/schedule/calendar/", every(405, anonymous=302, no_device=302), "post"),  # read-only page
+
+def _rotation_secret():
+    from secrets_admin.inventory.models import RotationPolicy, Secret
+
+    policy = RotationPolicy.objects.filter(kind="api_key", is_default=True).first()
+    secret, _ = Secret.objects.get_or_create(
+        backend="vault", path="secret/matrix/rotated", defaults={"name": "rotated", "kind": "api_key"}
+    )
+    Secret.objects.filter(pk=secret.pk).update(rotation_policy=policy)
+    return secret
+
+
+def _rotation_run():
+    from secrets_admin.rotation.models import RotationRun
+
+    run = RotationRun.objects.create(secret=_rotation_secret(), strategy="blue-green", state="finished")
+    return f"/rotation/runs/{run.pk}/"
+
+
+URLS += [
+    ("/rotation/", LOGGED_IN),
+    (_rotation_run, LOGGED_IN),
+    (lambda: f"/rotation/secrets/{_rotation_secret().pk}/rotate/", SECURITY_TEAM_ONLY),
+    # POST without a one-time code: the form says what is missing (nothing starts)
+    (
+        lambda: f"/rotation/secrets/{_rotation_secret().pk}/rotate/",
+        every(403, anonymous=302, no_device=302, security_team=400),
+        "post",
+    ),
 ]
