@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "secrets_admin.accounts",
     "secrets_admin.inventory",
     "secrets_admin.alerts",
+    "secrets_admin.rotation",
     "breakglass",
 ]
 
@@ -208,7 +209,22 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-reconcile": {"task": "alerts.reconcile", "schedule": 60.0},
     "alerts-check-backends": {"task": "alerts.check_backends", "schedule": 60.0},
     "alerts-check-certificates": {"task": "alerts.check_certificates", "schedule": 3600.0},
+    # Rotation: resume runs whose worker died, start what is due, alert on missed rotations,
+    # retire blue-green's old versions after their overlap.
+    "rotation-reconcile": {"task": "rotation.reconcile", "schedule": 30.0},
+    "rotation-schedule": {"task": "rotation.schedule", "schedule": 300.0},
+    "rotation-missed": {"task": "rotation.missed", "schedule": 900.0},
+    "rotation-retire": {"task": "rotation.retire", "schedule": 300.0},
 }
+
+# --- Rotation engine --------------------------------------------------------------------------
+ROTATION_LEASE_SECONDS = envint("ROTATION_LEASE_SECONDS", 60, minimum=5)
+ROTATION_MAX_ATTEMPTS = envint("ROTATION_MAX_ATTEMPTS", 5, minimum=1)
+ROTATION_RETRY_BASE_SECONDS = envint("ROTATION_RETRY_BASE_SECONDS", 30, minimum=0)
+ROTATION_RETRY_MAX_SECONDS = envint("ROTATION_RETRY_MAX_SECONDS", 3600, minimum=1)
+ROTATION_OVERLAP_HOURS = envint("ROTATION_OVERLAP_HOURS", 24, minimum=0)
+ROTATION_MISSED_GRACE_HOURS = envint("ROTATION_MISSED_GRACE_HOURS", 24, minimum=0)
+ROTATION_HOOK_TIMEOUT = envint("ROTATION_HOOK_TIMEOUT", 10, minimum=1)
 
 # --- Secret backends --------------------------------------------------------------------------
 # Named connections; the inventory keeps the name. One Vault and one AWS come from the plain

@@ -268,3 +268,6 @@ URLS += [
 LIVE_TOPICS = {
     "inventory.sync": every(None, anonymous=4401, no_device=4401),
 }
+
+# rotation (appended by the rotation engine): run progress, for everyone who may view the inventory
+LIVE_TOPICS["rotation.runs"] = every(None, anonymous=4401, no_device=4401)
