@@ -271,3 +271,9 @@ LIVE_TOPICS = {
 
 # rotation (appended by the rotation engine): run progress, for everyone who may view the inventory
 LIVE_TOPICS["rotation.runs"] = every(None, anonymous=4401, no_device=4401)
+
+# rotation targets (appended by the targets work): database leases, orphans revoked with a code
+URLS += [
+    ("/rotation/leases/", SECURITY_TEAM_ONLY),
+    ("/rotation/leases/", every(403, anonymous=302, no_device=302, security_team=400), "post"),  # empty form
+]

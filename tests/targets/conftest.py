@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from secrets_admin.backends.postgres_target import PostgresTarget, provision
+from tests.inventory.conftest import client_for, person, totp_for  # noqa: F401  (shared fixtures)
 
 TARGET = "test-target"
 
