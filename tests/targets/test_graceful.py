@@ -81,3 +81,32 @@ def test_a_revoked_or_ca_certificate_is_not_renewed(certificate, make_secret):
         make_secret("pki/cert/02", kind="certificate", details={"is_ca": True})
     )
     assert "renews certificates" in graceful.applies_to(make_secret("secret/pw"))
+
+
+def test_a_renewed_certificate_is_not_renewed_again(certificate, make_secret):
+    from datetime import timedelta
+
+    from secrets_admin.rotation.services.runs import PolicyForbids
+
+    secret = certificate("480h")
+    run = start_run(secret, actor="test", reason="schedule")
+    engine.advance(run.pk)
+    with pytest.raises(PolicyForbids, match="renewed already"):
+        start_run(secret, actor="test", reason="schedule")  # the old one stays due until it expires
+    other = certificate("480h")
+    make_secret(
+        "pki/cert/later", kind="certificate", name=other.name, expires_at=other.expires_at + timedelta(days=9)
+    )
+    assert "renewed already by pki/cert/later" in get_strategy("graceful").applies_to(other)
+
+
+def test_a_certificate_shorter_lived_than_its_lead_waits_for_the_last_third_of_its_life(make_secret):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    young = make_secret("pki/cert/young", kind="certificate", name="young.internal",
+                        created_at=now - timedelta(days=1), expires_at=now + timedelta(days=3))  # fmt: skip
+    old = make_secret("pki/cert/old", kind="certificate", name="old.internal",
+                      created_at=now - timedelta(days=3), expires_at=now + timedelta(days=1))  # fmt: skip
+    assert "a third of its life is left" in get_strategy("graceful").applies_to(young)
+    assert get_strategy("graceful").applies_to(old) is None

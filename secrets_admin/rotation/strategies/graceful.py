@@ -12,7 +12,7 @@ and listed until the old one runs out by itself. Nothing is revoked.
     finish   the replacement's serial is the new version id
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from secrets_admin.backends import vault_engines as engines
 from secrets_admin.rotation.strategies.base import StepFailed, Strategy
@@ -30,7 +30,7 @@ class Graceful(Strategy):
             return "a CA certificate is not renewed by rotation"
         if (secret.details or {}).get("revoked"):
             return "the certificate is revoked; issue a new one instead of renewing it"
-        return None
+        return _renewed(secret) or _too_young(secret)
 
     def create(self, ctx):
         old = engines.certificate_facts(ctx.backend, _serial(ctx.secret))
@@ -69,6 +69,47 @@ class Graceful(Strategy):
 
     def finish(self, ctx):
         ctx.state["new_version_id"] = ctx.state["new_serial"]
+
+
+def _renewed(secret) -> str | None:
+    """Renewed already: a run of ours finished for it, or a valid certificate for the same name
+    in the same backend outlives it. The old one stays valid (and due) until it expires, so
+    without this every schedule tick would issue another replacement."""
+    from secrets_admin.inventory.models import Secret
+    from secrets_admin.rotation.models import RotationRun
+
+    if RotationRun.objects.filter(
+        secret=secret, strategy="graceful", state=RotationRun.State.FINISHED
+    ).exists():
+        return "it was renewed already; it stays valid until it expires"
+    if secret.expires_at is None or not secret.name:
+        return None
+    candidates = (
+        Secret.objects.filter(backend=secret.backend, kind="certificate", name=secret.name)
+        .filter(expires_at__gt=secret.expires_at)
+        .exclude(status="missing")
+        .only("path", "details")
+    )
+    later = next((c for c in candidates[:20] if not (c.details or {}).get("revoked")), None)
+    return f"it was renewed already by {later.path}, which expires later" if later else None
+
+
+def _too_young(secret) -> str | None:
+    """A certificate that lives shorter than its lead time is due the day it is issued; renewing
+    it then would chain replacements without end. Such a one is renewed once two thirds of its
+    life have passed."""
+    if secret.expires_at is None or secret.created_at is None:
+        return None
+    policy = secret.rotation_policy
+    lead = timedelta(days=policy.lead_days if policy is not None and policy.lead_days else 30)
+    lifetime, left = secret.expires_at - secret.created_at, secret.expires_at - datetime.now(UTC)
+    if lifetime < lead and left > lifetime / 3:
+        hours = max(1, int((left - lifetime / 3).total_seconds() // 3600))
+        return (
+            "it lives shorter than its lead time and is renewed when a third of its life is left "
+            f"(in about {hours} hours)"
+        )
+    return None
 
 
 def _serial(secret) -> str:
