@@ -272,6 +272,12 @@ LIVE_TOPICS = {
 # rotation (appended by the rotation engine): run progress, for everyone who may view the inventory
 LIVE_TOPICS["rotation.runs"] = every(None, anonymous=4401, no_device=4401)
 
+# rotation targets (appended by the targets work): database leases, orphans revoked with a code
+URLS += [
+    ("/rotation/leases/", SECURITY_TEAM_ONLY),
+    ("/rotation/leases/", every(403, anonymous=302, no_device=302, security_team=400), "post"),  # empty form
+]
+
 # schedule (appended by the schedule app): whoever reads the inventory reads policies, overrides,
 # links and the calendar; the security team edits them, each with a one-time code (empty form: 400)
 SECURITY_TEAM_POSTS = every(403, anonymous=302, no_device=302, security_team=400)
@@ -321,6 +327,8 @@ URLS += [
     (_schedule_link, SECURITY_TEAM_POSTS, "post"),
     ("/schedule/calendar/", LOGGED_IN),
     ("/schedule/calendar/", every(405, anonymous=302, no_device=302), "post"),  # read-only page
+]
+
 
 def _rotation_secret():
     from secrets_admin.inventory.models import RotationPolicy, Secret
