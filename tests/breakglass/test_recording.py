@@ -23,10 +23,16 @@ def used_grant(ask, secret_at, carol, erin, alice, openbao, kv_prefix):
     token = grants.do_reveal(grant.pk, actor=alice.user, code=alice.code())
     client = hvac.Client(url=openbao.url, token=token)
     kv = client.secrets.kv.v2
-    kv.read_secret_version(path=f"{kv_prefix}/payments/db", mount_point="secret", raise_on_deleted_version=True)
+    kv.read_secret_version(
+        path=f"{kv_prefix}/payments/db", mount_point="secret", raise_on_deleted_version=True
+    )
     with pytest.raises(hvac.exceptions.Forbidden):
-        kv.read_secret_version(path=f"{kv_prefix}/other/db", mount_point="secret", raise_on_deleted_version=True)
-    kv.read_secret_version(path=f"{kv_prefix}/payments/db", mount_point="secret", raise_on_deleted_version=True)
+        kv.read_secret_version(
+            path=f"{kv_prefix}/other/db", mount_point="secret", raise_on_deleted_version=True
+        )
+    kv.read_secret_version(
+        path=f"{kv_prefix}/payments/db", mount_point="secret", raise_on_deleted_version=True
+    )
     return grant
 
 
@@ -38,7 +44,11 @@ def test_the_timeline_holds_the_tokens_requests_in_order(used_grant, openbao, kv
     counts = recording.read_audit_log(str(openbao.audit_log))
     assert counts["events"] >= 3
     inside, outside = f"secret/data/{kv_prefix}/payments/db", f"secret/data/{kv_prefix}/other/db"
-    assert timeline(used_grant) == [("read", inside, "ok"), ("read", outside, "denied"), ("read", inside, "ok")]
+    assert timeline(used_grant) == [
+        ("read", inside, "ok"),
+        ("read", outside, "denied"),
+        ("read", inside, "ok"),
+    ]
     event = used_grant.events.first()
     assert event.client_address == "127.0.0.1"
     # nothing of the value: the audit device HMACs it, and we keep only path and outcome
