@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -56,33 +57,27 @@ def after_the_glass(grant: Grant) -> None:
     transaction.on_commit(start_queued_rotations)
 
 
-def _start_run():
-    """The rotation engine's entry point, once it is installed (it lands in its own app)."""
-    try:
-        from secrets_admin.rotation.services import start_run
-    except ImportError:
-        return None
-    return start_run
-
-
 def start_queued_rotations() -> int:
-    """Hand queued rotations to the engine; without the engine they stay queued (shown as such)."""
-    start_run = _start_run()
-    if start_run is None:
-        return 0
+    """Hand queued rotations to the rotation engine (a run per secret, reason "assume-breach").
+    A secret already rotating stays queued for the next beat: that run may have taken its new
+    value before the glass was closed. A secret the engine refuses is marked so, with why."""
+    from secrets_admin.rotation.services import RotationRefused, RunAlreadyActive, start_run
+
     started = 0
     for job in BreachRotation.objects.filter(state=BreachRotation.QUEUED).select_related("secret")[:100]:
         try:
             run = start_run(job.secret, actor=SYSTEM, reason="assume-breach")
-        except Exception as exc:
-            log.warning("assume-breach rotation of %s not started: %s", job.path, exc)
-            BreachRotation.objects.filter(pk=job.pk, state=BreachRotation.QUEUED).update(
-                state=BreachRotation.FAILED, error=str(exc)[:2000]
-            )
+        except RunAlreadyActive:
             continue
-        BreachRotation.objects.filter(pk=job.pk).update(
-            state=BreachRotation.STARTED, run_id=str(getattr(run, "pk", run))
-        )
+        except (RotationRefused, ValidationError) as exc:
+            log.warning("assume-breach rotation of %s refused: %s", job.path, exc)
+            with transaction.atomic():
+                BreachRotation.objects.filter(pk=job.pk, state=BreachRotation.QUEUED).update(
+                    state=BreachRotation.FAILED, error=" ".join(str(exc).split())[:2000]
+                )
+            continue
+        with transaction.atomic():
+            BreachRotation.objects.filter(pk=job.pk).update(state=BreachRotation.STARTED, run_id=str(run.pk))
         started += 1
     return started
 

@@ -63,13 +63,18 @@ def root(openbao):
 @pytest.fixture
 def secret_at(root, kv_prefix, db):
     """secret_at("payments/db", value, environment=...) -> the inventory Secret of a real KV key."""
-    from secrets_admin.inventory.models import Secret
+    from secrets_admin.inventory.models import RotationPolicy, Secret
 
     def make(key, value="s3cr3t-value", environment="production", kind="password"):
         full = f"{kv_prefix}/{key}"
         root.secrets.kv.v2.create_or_update_secret(path=full, secret={"value": value}, mount_point="secret")
         return Secret.objects.create(
-            backend="vault", path=f"secret/{full}", name=key, kind=kind, environment=environment
+            backend="vault",
+            path=f"secret/{full}",
+            name=key,
+            kind=kind,
+            environment=environment,
+            rotation_policy=RotationPolicy.objects.filter(kind=kind, is_default=True).first(),
         )
 
     return make

@@ -137,3 +137,47 @@ def test_openbao_refusing_the_token_fails_the_grant_in_words(granted, secret_at,
     assert grant.state == GrantState.FAILED and access.status == Status.FAILED
     assert grant.accessor == "" and grant.sealed_token == ""
     assert Intent.objects.get(key=f"breakglass.request:{access.pk}").state == Intent.FAILED
+
+
+def test_the_consoles_own_approle_policy_is_enough_to_mint_and_revoke_grant_tokens(root, openbao, settings):
+    """Production runs on the candlefish-console AppRole, not a root token."""
+    from secrets_admin.backends import get_backend
+    from secrets_admin.backends import vault_tokens as tokens
+
+    role_id = root.auth.approle.read_role_id("candlefish-console")["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id("candlefish-console")["data"]["secret_id"]
+    base = {k: v for k, v in settings.SECRET_BACKENDS["vault"].items() if k != "token"}
+    settings.SECRET_BACKENDS = {
+        **settings.SECRET_BACKENDS,
+        "approle": {**base, "url": openbao.url, "role_id": role_id, "secret_id": secret_id},
+    }
+    backend = get_backend("approle")
+    name = "candlefish-grant-approle-check"
+    tokens.write_policy(backend, name, 'path "secret/data/approle/x" { capabilities = ["read"] }\n')
+    issued = tokens.create_token(
+        backend, policy=name, seconds=600, metadata={"check": "1"}, display_name="check"
+    )
+    data = tokens.lookup_accessor(backend, issued.accessor)
+    assert data["policies"] == [name] and data["orphan"] is True and data["explicit_max_ttl"] == 600
+    tokens.revoke_accessor(backend, issued.accessor)
+    tokens.revoke_accessor(backend, issued.accessor)  # idempotent
+    assert tokens.lookup_accessor(backend, issued.accessor) is None
+    tokens.delete_policy(backend, name)
+
+
+def test_the_reconciler_disarms_a_grant_whose_process_died(ask, secret_at, carol, erin, root, monkeypatch):
+    from secrets_admin.audit import intents
+
+    access = ask(secret_at("x"))
+    approve.do_approve(access.pk, actor=carol.user, code=carol.code())
+    monkeypatch.setattr(grants, "issue", lambda final, **kw: None)  # the process "dies" after the commit
+    approve.do_approve(access.pk, actor=erin.user, code=erin.code())
+    grant = Grant.objects.get(request=access)
+    assert grant.state == GrantState.ISSUING
+    root.sys.create_or_update_policy(grant.policy_name, 'path "secret/data/x" { capabilities = ["read"] }')
+    intents.reconcile(older_than=timedelta(0))
+    grant.refresh_from_db()
+    access.refresh_from_db()
+    assert grant.state == GrantState.FAILED and access.status == Status.FAILED
+    assert grant.policy_name not in root.sys.list_policies()["data"]["policies"]
+    assert Intent.objects.get(key=f"breakglass.request:{access.pk}").state == Intent.FAILED
