@@ -1,4 +1,7 @@
-"""Who hears about a request, and how. Called from `transaction.on_commit` only.
+"""Who hears about a request, and how. Services call `later(kind, id)` from
+`transaction.on_commit`: one message to the broker, so a decision's answer never waits on the
+alerts' own transactions; the `breakglass.notify` task then runs `requested`, `decided` or
+`activated` in a worker.
 
 Alerts go through the alerts app (routing, dedup, Slack, PagerDuty); personal emails (approvers
 of a new request, the requester of a decision) go through a Celery task. Every message carries a
@@ -33,6 +36,19 @@ def _alert(event, *, subject, facts, severity=None, key, target):
             )
     except Exception:  # a notification must never undo or block the decision it reports
         log.exception("alert %s for %s not raised", event, key)
+
+
+def later(kind: str, pk: int) -> None:
+    """Queue the notification `kind` ("requested", "decided", "activated") about `pk`."""
+    from breakglass import tasks
+
+    try:
+        tasks.notify.delay(kind, pk)
+    except Exception:  # the broker is away: the decision stands, the log says what was not sent
+        log.exception("notification %s for %s not queued", kind, pk)
+
+
+KINDS = ("requested", "decided", "activated")
 
 
 def _mail(kind: str, request_id: int) -> None:

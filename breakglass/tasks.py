@@ -27,6 +27,16 @@ def record_sessions() -> dict:
     return recording.read_audit_log()
 
 
+@shared_task(name="breakglass.notify")
+def notify(kind: str, pk: int) -> None:
+    """Alerts and mail about a request (`requested`, `decided`) or a grant (`activated`)."""
+    from breakglass import notify as notifications
+
+    if kind not in notifications.KINDS:
+        raise ValueError(f"unknown notification {kind!r}")
+    getattr(notifications, kind)(pk)
+
+
 @shared_task(name="breakglass.send_mail")
 def send_mail(kind: str, request_id: int) -> int:
     """Email the approvers of a new request, or its requester once it is decided."""

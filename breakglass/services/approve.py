@@ -131,7 +131,7 @@ def _approve(access: AccessRequest, *, actor, request):
         data={"grant": grant.pk, "request": access.pk, "policy": grant.policy_name, "paths": access.paths},
         request=request,
     )
-    transaction.on_commit(lambda: notify.decided(access.pk))
+    transaction.on_commit(lambda: notify.later("decided", access.pk))
     return grant, intent
 
 

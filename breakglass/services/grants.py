@@ -86,7 +86,7 @@ def issue(final, *, actor, request=None) -> Grant:
                 },
                 request=request,
             )
-            transaction.on_commit(lambda: notify.activated(grant.pk))
+            transaction.on_commit(lambda: notify.later("activated", grant.pk))
             transaction.on_commit(live.changed)
     if settled_first:
         tokens.revoke_accessor(backend, issued.accessor)

@@ -72,7 +72,7 @@ def do_request(
                 },
                 request=request,
             )
-            transaction.on_commit(lambda: notify.requested(access.pk))
+            transaction.on_commit(lambda: notify.later("requested", access.pk))
             transaction.on_commit(live.changed)
     return access
 
@@ -144,7 +144,7 @@ def do_deny(request_id: int, *, actor: User, note: str = "", request=None) -> Ac
             record(
                 actions.DENIED, actor=actor, target=access, data={"note": access.deny_note}, request=request
             )
-            transaction.on_commit(lambda: notify.decided(access.pk))
+            transaction.on_commit(lambda: notify.later("decided", access.pk))
             transaction.on_commit(live.changed)
     return access
 
@@ -169,7 +169,7 @@ def expire_pending(*, now=None) -> int:
                 target=access,
                 data={"pending_until": access.pending_until.isoformat()},
             )
-            transaction.on_commit(lambda pk=pk: notify.decided(pk))
+            transaction.on_commit(lambda pk=pk: notify.later("decided", pk))
             expired += 1
     if expired:
         live.changed()

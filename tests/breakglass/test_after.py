@@ -95,8 +95,15 @@ def test_an_unsigned_review_escalates_once_after_three_days(broken):
     assert alert.key == f"breakglass.review_overdue:{review.pk}" and "/evidence/" in alert.facts["link"]
 
 
-def test_requests_and_activations_raise_alerts_with_links_and_no_secrets(broken, settings):
+def test_requests_and_activations_raise_alerts_with_links(broken):
+    """What the breakglass.notify task runs (tests/breakglass/test_notify_worker.py runs it on a
+    real worker through to Slack and PagerDuty)."""
+    from breakglass import notify
+
     grant, _, _ = broken()
+    notify.requested(grant.request_id)
+    notify.decided(grant.request_id)
+    notify.activated(grant.pk)
     requested = Alert.objects.get(event="breakglass.requested")
     assert requested.severity == "warning" and requested.state == "resolved"  # decided: resolved
     assert requested.facts["link"].endswith(f"/access/{grant.request_id}/")
