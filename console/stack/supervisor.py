@@ -173,6 +173,8 @@ def main(argv=None) -> int:
             "EMAIL_HOST_USER": "",
             "EMAIL_HOST_PASSWORD": "",
             "CONSOLE_URL": os.environ.get("CONSOLE_URL") or f"http://127.0.0.1:{args.port}",
+            # Session recording tails the dev OpenBao's file audit device (beat, every 5 s).
+            "BREAKGLASS_AUDIT_LOG": str(bao.audit_log),
             "PYTHONUNBUFFERED": "1",
             "ROTATION_TARGETS": json.dumps(
                 {"demo-postgres": {"host": target.host, "port": target.port, "database": "candlefish_target"}}
