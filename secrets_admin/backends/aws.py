@@ -19,8 +19,8 @@ import botocore.config
 import botocore.exceptions
 
 from secrets_admin.backends import aws_records as records
+from secrets_admin.backends import aws_values, passwords
 from secrets_admin.backends import metadata as md
-from secrets_admin.backends import passwords
 from secrets_admin.backends.base import (
     BackendError,
     ListingProblem,
@@ -61,7 +61,7 @@ _TRANSIENT_CODES = {
 }
 
 
-class AwsBackend(SecretBackend):
+class AwsBackend(aws_values.RotationValues, SecretBackend):
     kind = "aws"
 
     def __init__(self, name, config):

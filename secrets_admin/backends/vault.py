@@ -23,7 +23,7 @@ import hvac.exceptions
 import requests
 
 from secrets_admin.backends import metadata as md
-from secrets_admin.backends import passwords, paths
+from secrets_admin.backends import passwords, paths, vault_values
 from secrets_admin.backends import vault_records as records
 from secrets_admin.backends.base import BackendError, ListingProblem, RemoteSecret, SecretBackend, translated
 
@@ -32,12 +32,13 @@ ENGINES = ("kv", "pki", "database")
 VALUE_KEY = "value"  # create_secret stores {"value": <generated>} in the KV data
 
 CONSOLE_POLICY = "candlefish-console"
+STAGING = vault_values.PENDING_FOLDER + "/"  # rotations' pending values: not secrets of their own
 
 # Retrying cannot fix these: the request itself is wrong or not allowed.
 _PERMANENT = (hvac.exceptions.Forbidden, hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest)
 
 
-class VaultBackend(SecretBackend):
+class VaultBackend(vault_values.RotationValues, SecretBackend):
     kind = "vault"
 
     def __init__(self, name, config):
@@ -323,7 +324,8 @@ class VaultBackend(SecretBackend):
             yield from (
                 (f"{kv}/{folder}{key}", self._kv, folder + key) for key in keys if not key.endswith("/")
             )
-            pending.extend(reversed([folder + key for key in keys if key.endswith("/")]))  # depth-first
+            folders = [folder + key for key in keys if key.endswith("/") and folder + key != STAGING]
+            pending.extend(reversed(folders))  # depth-first
 
     def _read_all(self, jobs):
         """Run `_item(*job)` for every job and yield the results in order, with up to `workers`
