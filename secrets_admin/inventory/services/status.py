@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan, LessThan
@@ -117,8 +117,9 @@ def refresh_all(now=None) -> dict:
     from secrets_admin.inventory.models import RotationPolicy, Secret
 
     now = now or timezone.now()
-    if connection.vendor == "postgresql":
-        return _refresh_all_postgresql(now)
+    database = connections[router.db_for_write(Secret)]  # where the ORM statements would go
+    if database.vendor == "postgresql":
+        return _refresh_all_postgresql(database, now)
     groups = [(Q(rotation_policy=p), p) for p in RotationPolicy.objects.all()]
     groups.append((Q(rotation_policy__isnull=True), None))
     due_changed = 0
@@ -168,7 +169,7 @@ RETURNING c.old_due IS DISTINCT FROM c.due, c.old_status <> c.status
 """
 
 
-def _refresh_all_postgresql(now) -> dict:
+def _refresh_all_postgresql(database, now) -> dict:
     params = {
         "now": now,
         "soon": now + DUE_SOON,
@@ -178,7 +179,7 @@ def _refresh_all_postgresql(now) -> dict:
         "due_soon": Status.DUE_SOON.value,
         "ok": Status.OK.value,
     }
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(REFRESH_SQL, params)
         rows = cursor.fetchall()
     return {"next_due": sum(1 for due, _ in rows if due), "status": sum(1 for _, st in rows if st)}
