@@ -70,9 +70,11 @@ def test_the_sql_and_the_python_rules_agree_on_every_case():
     with CaptureQueriesContext(connection) as queries:
         changed = refresh_all(now)
 
-    # one read of the policies, one UPDATE per policy and one without, one for every status
-    assert len(queries) == 1 + RotationPolicy.objects.count() + 1 + 1
-    assert [q["sql"].split()[0] for q in queries[1:]] == ["UPDATE"] * (len(queries) - 1)
+    if connection.vendor == "postgresql":  # one UPDATE joined to the policies
+        assert [q["sql"].split()[0] for q in queries] == ["UPDATE"]
+    else:  # one read of the policies, one UPDATE per policy and one without, one for every status
+        assert len(queries) == 1 + RotationPolicy.objects.count() + 1 + 1
+        assert [q["sql"].split()[0] for q in queries[1:]] == ["UPDATE"] * (len(queries) - 1)
     assert changed["status"] > 0 and changed["next_due"] > 0
     checked = 0
     for secret in Secret.objects.filter(backend="spread").select_related("rotation_policy"):

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan, LessThan
@@ -117,6 +117,9 @@ def refresh_all(now=None) -> dict:
     from secrets_admin.inventory.models import RotationPolicy, Secret
 
     now = now or timezone.now()
+    database = connections[router.db_for_write(Secret)]  # where the ORM statements would go
+    if database.vendor == "postgresql":
+        return _refresh_all_postgresql(database, now)
     groups = [(Q(rotation_policy=p), p) for p in RotationPolicy.objects.all()]
     groups.append((Q(rotation_policy__isnull=True), None))
     due_changed = 0
@@ -127,6 +130,59 @@ def refresh_all(now=None) -> dict:
     status = _status_expression(now)
     status_changed = Secret.objects.alias(new=status).exclude(status=F("new")).update(status=status)
     return {"next_due": due_changed, "status": status_changed}
+
+
+# PostgreSQL: the same rules as one UPDATE joined to the policies, one pass over the table
+# (the per-policy statements above read it once per policy). RETURNING says what changed.
+REFRESH_SQL = """
+UPDATE inventory_secret AS s
+SET next_due = c.due, status = c.status
+FROM (
+    SELECT d.id, d.due, d.old_due, d.old_status,
+        CASE WHEN d.missing_since IS NOT NULL THEN %(missing)s
+             WHEN d.problem <> '' THEN %(attention)s
+             WHEN d.due <= %(now)s THEN %(overdue)s
+             WHEN d.due <= %(soon)s THEN %(due_soon)s
+             ELSE %(ok)s END AS status
+    FROM (
+        SELECT b.id, b.missing_since, b.problem, b.old_due, b.old_status,
+            CASE WHEN b.raw_due < b.created_at THEN b.created_at ELSE b.raw_due END AS due
+        FROM (
+            SELECT t.id, t.missing_since, t.problem, t.created_at,
+                t.next_due AS old_due, t.status AS old_status,
+                CASE WHEN i.by_expiry IS NULL THEN i.by_interval
+                     WHEN i.by_interval IS NULL THEN i.by_expiry
+                     ELSE LEAST(i.by_interval, i.by_expiry) END AS raw_due
+            FROM inventory_secret AS t
+            LEFT JOIN inventory_rotationpolicy AS p ON p.id = t.rotation_policy_id
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN p.interval_days > 0
+                    THEN COALESCE(t.last_rotated, t.created_at) + make_interval(days => p.interval_days)
+                END AS by_interval,
+                t.expires_at - make_interval(days => COALESCE(p.lead_days, 0)) AS by_expiry
+            ) AS i
+        ) AS b
+    ) AS d
+) AS c
+WHERE s.id = c.id AND (c.old_due IS DISTINCT FROM c.due OR c.old_status <> c.status)
+RETURNING c.old_due IS DISTINCT FROM c.due, c.old_status <> c.status
+"""
+
+
+def _refresh_all_postgresql(database, now) -> dict:
+    params = {
+        "now": now,
+        "soon": now + DUE_SOON,
+        "missing": Status.MISSING.value,
+        "attention": Status.NEEDS_ATTENTION.value,
+        "overdue": Status.OVERDUE.value,
+        "due_soon": Status.DUE_SOON.value,
+        "ok": Status.OK.value,
+    }
+    with database.cursor() as cursor:
+        cursor.execute(REFRESH_SQL, params)
+        rows = cursor.fetchall()
+    return {"next_due": sum(1 for due, _ in rows if due), "status": sum(1 for _, st in rows if st)}
 
 
 def do_refresh_status(*, actor, now=None) -> dict:
