@@ -19,7 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from console.env import PROBLEMS
 
-BACKEND_KINDS = ("vault", "aws")
+BACKEND_KINDS = ("vault", "aws", "sealed")
 
 
 @checks.register("console")

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "secrets_admin.inventory",
     "secrets_admin.alerts",
     "secrets_admin.rotation",
+    "secrets_admin.schedule",
+    "secrets_admin.sealed",
     "breakglass",
 ]
 
@@ -199,6 +201,8 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.heartbeat", "schedule": 60.0},
     # Inventory: walk every configured backend every 15 minutes (no args = all backends).
     "inventory-sync": {"task": "inventory.sync", "schedule": 900.0},
+    # ... and recompute every secret's status and due date in SQL, so it stays true with a backend down.
+    "inventory-refresh-status": {"task": "inventory.refresh_status", "schedule": 300.0},
     # Audit ledger: link entries (a backstop for `manage.py run_sequencer`), verify from the last
     # anchor and anchor the head anew, verify everything daily, settle unfinished backend changes.
     "audit-sequence": {"task": "audit.sequence", "schedule": 10.0},
@@ -225,6 +229,10 @@ ROTATION_RETRY_MAX_SECONDS = envint("ROTATION_RETRY_MAX_SECONDS", 3600, minimum=
 ROTATION_OVERLAP_HOURS = envint("ROTATION_OVERLAP_HOURS", 24, minimum=0)
 ROTATION_MISSED_GRACE_HOURS = envint("ROTATION_MISSED_GRACE_HOURS", 24, minimum=0)
 ROTATION_HOOK_TIMEOUT = envint("ROTATION_HOOK_TIMEOUT", 10, minimum=1)
+
+# A running sync whose heartbeat is older than this (seconds) lost its worker: it is marked
+# abandoned and the next sync of its backend proceeds. A live run beats every few seconds.
+INVENTORY_SYNC_TIMEOUT = envint("INVENTORY_SYNC_TIMEOUT", 300, minimum=1)
 
 # --- Secret backends --------------------------------------------------------------------------
 # Named connections; the inventory keeps the name. One Vault and one AWS come from the plain
@@ -258,6 +266,34 @@ if _extra_backends:
         PROBLEMS.append(
             ConfigProblem("SECRET_BACKENDS", 'a JSON object like {"name": {"kind": "vault", ...}}')
         )
+
+# Rotation targets: where the rolling strategy installs a password (PostgreSQL, host/port/database,
+# never a password). A password secret names one with the tags `target` and `target_login`.
+ROTATION_TARGETS = {}
+if env("ROTATION_TARGETS"):
+    try:
+        ROTATION_TARGETS = {
+            str(name): {
+                "host": str(t.get("host", "127.0.0.1")),
+                "port": int(t["port"]),
+                "database": str(t["database"]),
+            }
+            for name, t in json.loads(env("ROTATION_TARGETS")).items()
+        }
+    except (ValueError, TypeError, KeyError, AttributeError):
+        PROBLEMS.append(
+            ConfigProblem(
+                "ROTATION_TARGETS",
+                'a JSON object like {"name": {"host": "db", "port": 5432, "database": "app"}}',
+            )
+        )
+
+# Sealed Secrets (`kind: sealed` backends): the controller's sealing certificates over time (PEM
+# files), private keys for the demo and tests only, and how many days before a certificate's
+# not-after it counts as expiring. README "Sealed Secrets".
+SEALED_CERTIFICATES = envlist("SEALED_CERTIFICATES", [])
+SEALED_PRIVATE_KEYS = envlist("SEALED_PRIVATE_KEYS", [], secret=True)
+SEALED_CERT_WARN_DAYS = envint("SEALED_CERT_WARN_DAYS", 30, minimum=1)
 
 # /readyz probes: name -> dotted path of a callable returning None or raising.
 READINESS_PROBES = {
@@ -344,6 +380,8 @@ ALERTS_MAX_ATTEMPTS = envint("ALERTS_MAX_ATTEMPTS", 5, minimum=1)
 ALERTS_RETRY_SECONDS = envint("ALERTS_RETRY_SECONDS", 30, minimum=1)
 # An alert still open this many hours after its last notification is sent again (0: never).
 ALERTS_RENOTIFY_HOURS = envint("ALERTS_RENOTIFY_HOURS", 24, minimum=0)
+# Rotation schedule: minutes between the starts of two linked secrets' rotations (the stagger).
+SCHEDULE_LINK_GAP_MINUTES = envint("SCHEDULE_LINK_GAP_MINUTES", 60, minimum=1)
 
 # --- HTTP hardening ----------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None

@@ -66,6 +66,10 @@ class Server:
     def workdir(self) -> Path:
         return self.data_dir
 
+    def popen_options(self) -> dict:
+        """Extra Popen arguments (PostgresTarget runs as another user when we are root)."""
+        return {}
+
     def is_ready(self) -> bool:
         raise NotImplementedError
 
@@ -83,6 +87,7 @@ class Server:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # our own process group: Ctrl-C reaches the supervisor only
+            **self.popen_options(),
         )
         if self.sink:
             threading.Thread(target=self._pump, daemon=True, name=f"log-{self.name}").start()

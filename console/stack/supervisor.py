@@ -1,6 +1,7 @@
 """`make run`: the whole console on embedded defaults, supervised, with prefixed logs.
 
-Order: Redis (REDIS_URL if reachable, else Valkey), OpenBao, moto_server and an SMTP sink
+Order: Redis (REDIS_URL if reachable, else Valkey), OpenBao, moto_server, the rotation target
+(a throwaway scram PostgreSQL, console/stack/pg_target.py) and an SMTP sink
 (alert and password-reset mail, kept in DATA_DIR/mail/) start in parallel;
 the database is migrated; OpenBao is configured (`setup_vault`) and demo data written
 (`seed_demo`); then the demo API provider (rotation hooks), Daphne, a Celery worker, Celery
@@ -21,6 +22,7 @@ import threading
 import time
 from pathlib import Path
 
+from console.stack.pg_target import PostgresTarget
 from console.stack.servers import (
     DemoProvider,
     DjangoProcess,
@@ -46,6 +48,7 @@ COLORS = {
     "setup": 37,
     "sequencer": 94,
     "provider": 95,
+    "pgtarget": 96,
 }
 _print_lock = threading.Lock()
 
@@ -144,7 +147,9 @@ def main(argv=None) -> int:
         bao = OpenBao(data / "openbao", sink).start()
         moto = Moto(data / "moto", sink).start()
         smtp = SmtpSink(data / "smtp", sink, mail_dir=data / "mail").start()
-        servers += [bao, moto, smtp]
+        # The rotation target: a fresh scram PostgreSQL each start (OpenBao forgets its root login).
+        target = PostgresTarget(data / "pgtarget", sink).start()
+        servers += [bao, moto, smtp, target]
 
         # Our servers win over the caller's settings, including NAME_FILE forms (the file would win).
         ours = ("REDIS_URL", "VAULT_TOKEN", "AWS_ENDPOINT_URL", "EMAIL_HOST_PASSWORD")
@@ -169,6 +174,9 @@ def main(argv=None) -> int:
             "EMAIL_HOST_PASSWORD": "",
             "CONSOLE_URL": os.environ.get("CONSOLE_URL") or f"http://127.0.0.1:{args.port}",
             "PYTHONUNBUFFERED": "1",
+            "ROTATION_TARGETS": json.dumps(
+                {"demo-postgres": {"host": target.host, "port": target.port, "database": "candlefish_target"}}
+            ),
         }
         env.pop("AWS_PROFILE", None)
         migrate = Background(manage, env, "migrate", "--noinput", "-v", "0")
@@ -186,7 +194,8 @@ def main(argv=None) -> int:
             "DEMO_PROVIDER_HMAC_KEY": provider_key,
         }
         if not args.no_seed:
-            manage({**env, **provider_env}, "seed_demo")
+            # Only seed_demo gets the target's superuser password (to provision it), never the console.
+            manage({**env, **provider_env, "DEMO_TARGET_PASSWORD": target.password}, "seed_demo")
         backends = {
             "vault": {"kind": "vault", "url": bao.url, "token_file": str(data / "demo-provider-token")},
             "aws": {"kind": "aws", "endpoint_url": moto.url, "region": env["AWS_REGION"],
@@ -221,6 +230,7 @@ def main(argv=None) -> int:
             "aws_endpoint_url": moto.url,
             "smtp": f"127.0.0.1:{smtp.port}",
             "demo_provider": provider.url,
+            "rotation_target": f"{target.host}:{target.port}",
             "mail_dir": str(smtp.mail_dir),
             "supervisor": os.getpid(),
             "children": {s.name: s.pid for s in servers},  # each child leads its own process group

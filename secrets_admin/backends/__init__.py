@@ -12,6 +12,7 @@ from secrets_admin.backends.base import BackendError, SecretBackend
 KINDS = {
     "vault": "secrets_admin.backends.vault.VaultBackend",
     "aws": "secrets_admin.backends.aws.AwsBackend",
+    "sealed": "secrets_admin.backends.sealed.SealedBackend",
 }
 
 _cache: dict[tuple, SecretBackend] = {}

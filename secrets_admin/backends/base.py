@@ -87,6 +87,14 @@ class SecretBackend:
         """Whether write_metadata can work for this path (KV and AWS yes; PKI, database no)."""
         return False
 
+    def check_path(self, path: str, *, creating: bool = False) -> None:
+        """Refuse, before any call, a path a person typed that is not a plain path of this backend
+        (of a kind that can be created, with `creating`): BackendError(reason="refused input"),
+        whose message says what to fix."""
+        from secrets_admin.backends import paths
+
+        paths.parts(self.name, path)
+
     def iter_secrets(self) -> Iterator[RemoteSecret | ListingProblem]:
         """Walk everything. A failure on one item yields a ListingProblem and the walk goes on;
         a failure that stops the whole walk (down, sealed, denied on the root) raises BackendError."""

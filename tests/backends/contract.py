@@ -1,5 +1,10 @@
 """Behaviour every secret backend adapter shares, written once and run against each real server.
 
+The cases come in mixins, so a backend joins every one that applies: `WalkContract` (all),
+`VanishContract`, `PermissionContract`, `MetadataWriteContract`, `CreateContract`.
+`BackendContract` is all of them (OpenBao and AWS); Sealed Secrets joins `WalkContract` only
+(README "Sealed Secrets" says why).
+
 A subclass provides these fixtures (see test_vault_contract.py, test_aws_contract.py):
 - `backend`: the adapter, limited to this test's own secrets (KV prefix / AWS name prefix).
 - `make_secret(name, metadata=None, versions=1) -> (path, [values])`: writes through the SDK.
@@ -29,8 +34,8 @@ def walk(backend) -> tuple[dict[str, RemoteSecret], list[ListingProblem]]:
     return found, problems
 
 
-class BackendContract:
-    vanished_is_not_found = True  # the server answers "not found" for a secret deleted mid-walk
+class WalkContract:
+    """What every backend does: walk, describe, report what it cannot read, never carry a value."""
 
     # --- walking -------------------------------------------------------------------------
     def test_the_walk_finds_created_secrets_with_metadata_and_versions(self, backend, make_secret):
@@ -64,6 +69,55 @@ class BackendContract:
         differs = {f: (getattr(walked, f), getattr(described, f)) for f in RemoteSecret.__dataclass_fields__}
         assert {f: pair for f, pair in differs.items() if pair[0] != pair[1]} == {}
 
+    # --- errors --------------------------------------------------------------------------
+    def test_describing_a_missing_path_is_a_permanent_error(self, backend, new_path):
+        with pytest.raises(BackendError) as caught:
+            backend.describe(new_path("nothing-here"))
+        assert caught.value.permanent and "not found" in str(caught.value)
+
+    def test_an_unreachable_backend_is_a_temporary_error(self, down_backend):
+        with pytest.raises(BackendError) as caught:
+            list(down_backend.iter_secrets())
+        assert not caught.value.permanent
+        assert "unreachable" in str(caught.value)
+        with pytest.raises(BackendError) as caught:
+            down_backend.ping()
+        assert not caught.value.permanent
+
+    def test_malformed_metadata_already_in_the_backend_is_reported_not_fatal(self, backend, make_secret):
+        path, _ = make_secret("odd", metadata={"owner": "data", "environment": "prod", "kind": "ssh-key"})
+        found, problems = walk(backend)
+        assert problems == []
+        secret = found[path]
+        assert secret.metadata["environment"] == "prod" and secret.kind == "generic"
+        assert any("environment 'prod'" in text for text in secret.details["problems"])
+        assert any("kind 'ssh-key'" in text for text in secret.details["problems"])
+
+    def test_the_walk_never_carries_a_value(self, backend, make_secret, caplog):
+        caplog.set_level(logging.DEBUG)
+        _, values = make_secret("canary", metadata=META, versions=2)
+        found, _ = walk(backend)
+        text = repr(found) + caplog.text
+        assert found and not any(value in text for value in values)
+
+    def one_at_a_time(self, backend):
+        """The backend reading one item at a time (a concurrent walk may read ahead of us)."""
+        return backend
+
+    def comparable(self, secret: RemoteSecret) -> RemoteSecret:
+        """What two reads of an unchanged secret agree on (all of it, unless a server says otherwise)."""
+        return secret
+
+    def creatable(self, path: str) -> str:
+        """The form create_secret takes for an existing secret's path (AWS: its name)."""
+        return path
+
+
+class VanishContract:
+    """A secret deleted between the listing and its read is a ListingProblem for that path."""
+
+    vanished_is_not_found = True  # the server answers "not found" for a secret deleted mid-walk
+
     def test_a_secret_that_vanishes_mid_walk_is_a_listing_problem_and_the_walk_goes_on(
         self, backend, make_secret, delete_secret
     ):
@@ -81,20 +135,9 @@ class BackendContract:
             assert problems[0].error.permanent and "not found" in str(problems[0].error)
         assert last in [item.path for item in seen if isinstance(item, RemoteSecret)]
 
-    # --- errors --------------------------------------------------------------------------
-    def test_describing_a_missing_path_is_a_permanent_error(self, backend, new_path):
-        with pytest.raises(BackendError) as caught:
-            backend.describe(new_path("nothing-here"))
-        assert caught.value.permanent and "not found" in str(caught.value)
 
-    def test_an_unreachable_backend_is_a_temporary_error(self, down_backend):
-        with pytest.raises(BackendError) as caught:
-            list(down_backend.iter_secrets())
-        assert not caught.value.permanent
-        assert "unreachable" in str(caught.value)
-        with pytest.raises(BackendError) as caught:
-            down_backend.ping()
-        assert not caught.value.permanent
+class PermissionContract:
+    """Backends with credentials: denied is permanent, and a partly denied walk goes on."""
 
     def test_credentials_without_permission_are_a_permanent_error(self, denied_backend):
         with pytest.raises(BackendError) as caught:
@@ -110,6 +153,10 @@ class BackendContract:
         for problem in problems:
             assert problem.backend == backend.name
             assert problem.error.permanent and "permission denied" in str(problem.error)
+
+
+class MetadataWriteContract:
+    """Backends whose metadata the console writes (KV custom_metadata, AWS tags)."""
 
     # --- metadata write-back -------------------------------------------------------------
     def test_write_metadata_merges_and_keeps_every_other_key(self, backend, make_secret, raw_metadata):
@@ -141,15 +188,6 @@ class BackendContract:
         assert caught.value.permanent
         assert raw_metadata(path) == META
 
-    def test_malformed_metadata_already_in_the_backend_is_reported_not_fatal(self, backend, make_secret):
-        path, _ = make_secret("odd", metadata={"owner": "data", "environment": "prod", "kind": "ssh-key"})
-        found, problems = walk(backend)
-        assert problems == []
-        secret = found[path]
-        assert secret.metadata["environment"] == "prod" and secret.kind == "generic"
-        assert any("environment 'prod'" in text for text in secret.details["problems"])
-        assert any("kind 'ssh-key'" in text for text in secret.details["problems"])
-
     def test_write_metadata_to_a_missing_path_is_permanent_and_creates_nothing(self, backend, new_path):
         path = new_path("not-there")
         with pytest.raises(BackendError) as caught:
@@ -157,6 +195,10 @@ class BackendContract:
         assert caught.value.permanent
         found, _ = walk(backend)
         assert found == {}
+
+
+class CreateContract:
+    """Backends in which the console creates secrets with a generated value."""
 
     # --- creating secrets ----------------------------------------------------------------
     def test_create_secret_stores_a_generated_value_it_never_shows(
@@ -199,21 +241,8 @@ class BackendContract:
         found, _ = walk(backend)
         assert found == {}
 
-    def test_the_walk_never_carries_a_value(self, backend, make_secret, caplog):
-        caplog.set_level(logging.DEBUG)
-        _, values = make_secret("canary", metadata=META, versions=2)
-        found, _ = walk(backend)
-        text = repr(found) + caplog.text
-        assert found and not any(value in text for value in values)
 
-    def one_at_a_time(self, backend):
-        """The backend reading one item at a time (a concurrent walk may read ahead of us)."""
-        return backend
-
-    def comparable(self, secret: RemoteSecret) -> RemoteSecret:
-        """What two reads of an unchanged secret agree on (all of it, unless a server says otherwise)."""
-        return secret
-
-    def creatable(self, path: str) -> str:
-        """The form create_secret takes for an existing secret's path (AWS: its name)."""
-        return path
+class BackendContract(
+    WalkContract, VanishContract, PermissionContract, MetadataWriteContract, CreateContract
+):
+    """Every case: the contract OpenBao (KV v2) and AWS Secrets Manager pass whole."""

@@ -32,14 +32,19 @@ def rotate_now_purpose(secret_id: int) -> str:
     return f"rotation.rotate_now:{secret_id}"
 
 
-def policy_strategy(secret: Secret) -> str:
-    """The strategy the secret's effective policy names (schedule's overrides when installed)."""
+def effective_policy(secret: Secret):
+    """The policy the secret follows: the schedule app's effective policy (overrides applied;
+    it also carries overlap_hours, grace_hours, max_attempts) when installed, else its own."""
     try:
-        from secrets_admin.schedule.planner import effective_policy
+        from secrets_admin.schedule.planner import effective_policy as planned
     except ImportError:
-        policy = secret.rotation_policy
-    else:
-        policy = effective_policy(secret)
+        return secret.rotation_policy
+    return planned(secret)
+
+
+def policy_strategy(secret: Secret) -> str:
+    """The strategy the secret's effective policy names."""
+    policy = effective_policy(secret)
     if policy is None:
         raise PolicyForbids(f"{secret} has no rotation policy; give it one first")
     return policy.strategy
@@ -80,7 +85,7 @@ def start_run(
                     reason=reason,
                     actor=actor if getattr(actor, "is_authenticated", False) else None,
                     actor_name=actor_name(actor),
-                    max_attempts=_max_attempts(),
+                    max_attempts=_max_attempts(secret),
                 )
         except IntegrityError:
             active = RotationRun.objects.filter(secret=secret, state__in=RotationRun.ACTIVE).first()
@@ -121,10 +126,11 @@ def do_cancel(run_id: int, *, actor, request=None) -> bool:
     return bool(changed)
 
 
-def _max_attempts() -> int:
+def _max_attempts(secret: Secret) -> int:
     from django.conf import settings
 
-    return int(getattr(settings, "ROTATION_MAX_ATTEMPTS", 5))
+    attempts = getattr(effective_policy(secret), "max_attempts", None)
+    return int(attempts or settings.ROTATION_MAX_ATTEMPTS)
 
 
 def _enqueue(run_id: int) -> None:

@@ -18,7 +18,7 @@ from secrets_admin.alerts import events
 from secrets_admin.alerts.services.alerting import raise_alert
 from secrets_admin.inventory.models import Secret
 from secrets_admin.rotation.models import RotationRun
-from secrets_admin.rotation.services.runs import RotationRefused, start_run
+from secrets_admin.rotation.services.runs import RotationRefused, effective_policy, start_run
 
 log = logging.getLogger(__name__)
 SCHEDULER = "celery:rotation.schedule"
@@ -68,9 +68,10 @@ def missed_key(secret) -> str:
 
 def detect_missed(now=None) -> dict:
     """Raise rotation.missed for secrets overdue by more than MISSED_AFTER: warning, critical once
-    overdue by ROTATION_MISSED_GRACE_HOURS. A finished run resolves it (engine outcomes)."""
+    overdue by the effective policy's grace hours (default ROTATION_MISSED_GRACE_HOURS). A finished
+    run resolves it (engine outcomes)."""
     now = now or timezone.now()
-    grace = timedelta(hours=settings.ROTATION_MISSED_GRACE_HOURS)
+    default_grace = timedelta(hours=settings.ROTATION_MISSED_GRACE_HOURS)
     overdue = (
         Secret.objects.filter(next_due__lte=now - MISSED_AFTER, rotation_policy__isnull=False)
         .exclude(status="missing")
@@ -79,6 +80,8 @@ def detect_missed(now=None) -> dict:
     counts = {"warning": 0, "critical": 0}
     for secret in overdue:
         late = now - secret.next_due
+        hours = getattr(effective_policy(secret), "grace_hours", None)
+        grace = default_grace if hours is None else timedelta(hours=hours)
         severity = events.Severity.CRITICAL if late >= grace else events.Severity.WARNING
         last = RotationRun.objects.filter(secret=secret).order_by("-created_at").first()
         facts = {

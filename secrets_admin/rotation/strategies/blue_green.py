@@ -94,7 +94,8 @@ class BlueGreen(Strategy):
 
 
 def overlap_hours(secret) -> float:
-    """The policy's overlap when it has one (the schedule area may add it), else the setting."""
-    policy = secret.rotation_policy
-    hours = getattr(policy, "overlap_hours", None) if policy is not None else None
+    """The effective policy's overlap (schedule's policy settings) when it says one, else the setting."""
+    from secrets_admin.rotation.services.runs import effective_policy
+
+    hours = getattr(effective_policy(secret), "overlap_hours", None)
     return float(settings.ROTATION_OVERLAP_HOURS if hours is None else hours)
