@@ -73,7 +73,7 @@ class BlueGreen(Strategy):
         ctx.state.update(
             new_version_id=version,
             retire_version_id=ctx.state.get("base_version"),
-            overlap_hours=overlap_hours(ctx.secret),
+            overlap_hours=ctx.state.get("overlap_hours", settings.ROTATION_OVERLAP_HOURS),  # set by start_run
         )
 
     def retire(self, ctx):
@@ -91,11 +91,3 @@ class BlueGreen(Strategy):
             hook, step, run_token=ctx.token, secret=ctx.secret, version_id=version_id,
             pending=ctx.state.get("pending", ""),
         )  # fmt: skip
-
-
-def overlap_hours(secret) -> float:
-    """The effective policy's overlap (schedule's policy settings) when it says one, else the setting."""
-    from secrets_admin.rotation.services.runs import effective_policy
-
-    hours = getattr(effective_policy(secret), "overlap_hours", None)
-    return float(settings.ROTATION_OVERLAP_HOURS if hours is None else hours)
