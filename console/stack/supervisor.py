@@ -47,8 +47,8 @@ COLORS = {
     "beat": 34,
     "setup": 37,
     "sequencer": 94,
-    "provider": 95,
     "pgtarget": 96,
+    "provider": 95,
 }
 _print_lock = threading.Lock()
 
@@ -173,6 +173,8 @@ def main(argv=None) -> int:
             "EMAIL_HOST_USER": "",
             "EMAIL_HOST_PASSWORD": "",
             "CONSOLE_URL": os.environ.get("CONSOLE_URL") or f"http://127.0.0.1:{args.port}",
+            # Session recording tails the dev OpenBao's file audit device (beat, every 5 s).
+            "BREAKGLASS_AUDIT_LOG": str(bao.audit_log),
             "PYTHONUNBUFFERED": "1",
             "ROTATION_TARGETS": json.dumps(
                 {"demo-postgres": {"host": target.host, "port": target.port, "database": "candlefish_target"}}
@@ -229,8 +231,8 @@ def main(argv=None) -> int:
             "vault_addr": bao.url,
             "aws_endpoint_url": moto.url,
             "smtp": f"127.0.0.1:{smtp.port}",
-            "demo_provider": provider.url,
             "rotation_target": f"{target.host}:{target.port}",
+            "demo_provider": provider.url,
             "mail_dir": str(smtp.mail_dir),
             "supervisor": os.getpid(),
             "children": {s.name: s.pid for s in servers},  # each child leads its own process group

@@ -18,7 +18,7 @@ from secrets_admin.alerts import events
 from secrets_admin.alerts.services.alerting import raise_alert
 from secrets_admin.inventory.models import Secret
 from secrets_admin.rotation.models import RotationRun
-from secrets_admin.rotation.services.runs import RotationRefused, effective_policy, start_run
+from secrets_admin.rotation.services.runs import RotationRefused, start_run
 
 log = logging.getLogger(__name__)
 SCHEDULER = "celery:rotation.schedule"
@@ -68,10 +68,12 @@ def missed_key(secret) -> str:
 
 def detect_missed(now=None) -> dict:
     """Raise rotation.missed for secrets overdue by more than MISSED_AFTER: warning, critical once
-    overdue by the effective policy's grace hours (default ROTATION_MISSED_GRACE_HOURS). A finished
-    run resolves it (engine outcomes)."""
+    overdue by their policy's grace period (ROTATION_MISSED_GRACE_HOURS until edited); exempt
+    secrets are left out. A finished run resolves it (engine outcomes)."""
+    from secrets_admin.schedule.planner import Plan
+
     now = now or timezone.now()
-    default_grace = timedelta(hours=settings.ROTATION_MISSED_GRACE_HOURS)
+    plan = Plan()  # each secret's grace period and exemption (the schedule's policy settings)
     overdue = (
         Secret.objects.filter(next_due__lte=now - MISSED_AFTER, rotation_policy__isnull=False)
         .exclude(status="missing")
@@ -79,9 +81,12 @@ def detect_missed(now=None) -> dict:
     )
     counts = {"warning": 0, "critical": 0}
     for secret in overdue:
+        effective = plan.effective(secret)
+        if effective is not None and effective.exempt_at(now):
+            continue  # exempt, with a reason and an end date on record: not a missed rotation
+        hours = settings.ROTATION_MISSED_GRACE_HOURS if effective is None else effective.grace_hours
+        grace = timedelta(hours=hours)
         late = now - secret.next_due
-        hours = getattr(effective_policy(secret), "grace_hours", None)
-        grace = default_grace if hours is None else timedelta(hours=hours)
         severity = events.Severity.CRITICAL if late >= grace else events.Severity.WARNING
         last = RotationRun.objects.filter(secret=secret).order_by("-created_at").first()
         facts = {
