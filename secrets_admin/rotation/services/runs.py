@@ -43,6 +43,14 @@ def effective_policy(secret: Secret):
     return planned(secret)
 
 
+def policy_strategy(secret: Secret) -> str:
+    """The strategy the secret's effective policy names; PolicyForbids when it has none."""
+    policy = effective_policy(secret)
+    if policy is None:
+        raise PolicyForbids(f"{secret} has no rotation policy; give it one first")
+    return policy.strategy
+
+
 def check_rotatable(secret: Secret, strategy: str | None = None, policy=None) -> str:
     """The strategy name that will rotate `secret`; PolicyForbids (in words) when none can.
     `policy`: its effective policy, when the caller has it already."""
@@ -125,6 +133,11 @@ def do_cancel(run_id: int, *, actor, request=None) -> bool:
             run = RotationRun.objects.get(pk=run_id)
             record(actions.RUN_CANCELLED, actor=actor, target=run, data={"step": run.step}, request=request)
     return bool(changed)
+
+
+def overlap_hours(secret: Secret) -> float:
+    """Blue-green's overlap for a run of `secret` started now (start_run stores it in the run)."""
+    return _overlap_hours(effective_policy(secret))
 
 
 def _overlap_hours(policy) -> float:

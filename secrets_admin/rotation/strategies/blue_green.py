@@ -91,3 +91,10 @@ class BlueGreen(Strategy):
             hook, step, run_token=ctx.token, secret=ctx.secret, version_id=version_id,
             pending=ctx.state.get("pending", ""),
         )  # fmt: skip
+
+
+def overlap_hours(secret) -> float:
+    """The overlap a run of `secret` started now would get (the run keeps the one it started with)."""
+    from secrets_admin.rotation.services.runs import overlap_hours as for_secret
+
+    return for_secret(secret)
