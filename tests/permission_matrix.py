@@ -466,4 +466,10 @@ URLS += [
         every(403, anonymous=302, no_device=302, security_team=400),
         "post",
     ),
+    (lambda: f"/rotation/secrets/{_rotation_secret().pk}/hook/", SECURITY_TEAM_ONLY),
+    (
+        lambda: f"/rotation/secrets/{_rotation_secret().pk}/hook/",
+        every(403, anonymous=302, no_device=302, security_team=400),
+        "post",
+    ),
 ]

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.run_list, name="runs"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("secrets/<int:pk>/rotate/", views.rotate_now, name="rotate"),
+    path("secrets/<int:pk>/hook/", views.hook_edit, name="hook"),
 ]

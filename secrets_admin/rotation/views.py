@@ -2,6 +2,7 @@
 one-time code bound to the secret). Thin: access check, one query or one service call."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -11,10 +12,11 @@ from secrets_admin.inventory.models import Secret
 from secrets_admin.inventory.views import VIEWERS
 from secrets_admin.roles import SECURITY_TEAM
 from secrets_admin.rotation import live
-from secrets_admin.rotation.forms import RotateNowForm
+from secrets_admin.rotation.forms import HookForm, RotateNowForm
 from secrets_admin.rotation.hooks import hook_for
 from secrets_admin.rotation.models import RotationRun
 from secrets_admin.rotation.services import RotationRefused, check_rotatable, do_rotate_now
+from secrets_admin.rotation.services.hooks import do_set_hook
 
 
 @require_groups(*VIEWERS)
@@ -64,3 +66,31 @@ def rotate_now(request, pk):
         "hook": hook_for(secret),
     }
     return render(request, "rotation/rotate_now.html", context, status=status)
+
+
+@require_groups(SECURITY_TEAM)
+@require_http_methods(["GET", "POST"])
+def hook_edit(request, pk):
+    secret = get_object_or_404(Secret.objects.select_related("rotation_policy"), pk=pk)
+    form = HookForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            do_set_hook(secret, actor=request.user, url=data["url"], key=data["key"], code=data["otp_code"],
+                        request=request)  # fmt: skip
+        except StepUpFailed as exc:
+            form.add_error("otp_code", exc)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, f"Rotation hook of {secret.display_name} saved (the URL and key stay encrypted)."
+            )
+            return redirect(secret)
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render(
+        request,
+        "rotation/hook_edit.html",
+        {"secret": secret, "form": form, "hook": hook_for(secret)},
+        status=status,
+    )

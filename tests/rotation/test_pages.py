@@ -77,3 +77,28 @@ def test_the_run_page_shows_the_step_log_and_the_secret_page_its_runs(people, cl
     assert (
         "Rotate now" in client_for(people["security-team"]).get(f"/inventory/{secret.pk}/").content.decode()
     )
+
+
+def test_a_hook_is_saved_encrypted_with_a_code_and_never_shown_again(carol, client_for, make_secret):
+    from secrets_admin.rotation.models import RotationHook
+
+    user, totp = carol
+    secret = make_secret("secret/pages/key")
+    client = client_for(user)
+    url, key = "https://provider.example/hooks/rotate?tenant=42", "a-shared-signing-key-0123"
+    refused = client.post(
+        f"/rotation/secrets/{secret.pk}/hook/", {"url": url, "key": "short", "otp_code": code(totp)}
+    )
+    assert refused.status_code == 400 and not RotationHook.objects.exists()
+    answer = client.post(
+        f"/rotation/secrets/{secret.pk}/hook/", {"url": url, "key": key, "otp_code": code(totp, 1)}
+    )
+    assert answer.status_code == 302
+    hook = RotationHook.objects.get(secret=secret)
+    assert (hook.host, hook.url, hook.signing_key) == ("provider.example", url, key.encode())
+    assert url not in hook.encrypted_url and key not in hook.encrypted_key
+    entry = AuditEntry.objects.get(action="rotation.hook.updated")
+    assert entry.data == {"host": "provider.example", "for": "secret"} and entry.actor == user
+    for page in (f"/inventory/{secret.pk}/", f"/rotation/secrets/{secret.pk}/hook/"):
+        html = client.get(page).content.decode()
+        assert "provider.example" in html and "tenant=42" not in html and key not in html

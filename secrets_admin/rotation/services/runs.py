@@ -1,5 +1,6 @@
 """Starting and cancelling rotation runs: short audited transactions, the work is queued after commit."""
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -32,24 +33,34 @@ def rotate_now_purpose(secret_id: int) -> str:
     return f"rotation.rotate_now:{secret_id}"
 
 
-def policy_strategy(secret: Secret) -> str:
-    """The strategy the secret's effective policy names (schedule's overrides when installed)."""
+def effective_policy(secret: Secret):
+    """The policy the secret follows: the schedule app's effective policy (overrides applied;
+    it also carries overlap_hours, grace_hours, max_attempts) when installed, else its own."""
     try:
-        from secrets_admin.schedule.planner import effective_policy
+        from secrets_admin.schedule.planner import effective_policy as planned
     except ImportError:
-        policy = secret.rotation_policy
-    else:
-        policy = effective_policy(secret)
+        return secret.rotation_policy
+    return planned(secret)
+
+
+def policy_strategy(secret: Secret) -> str:
+    """The strategy the secret's effective policy names; PolicyForbids when it has none."""
+    policy = effective_policy(secret)
     if policy is None:
         raise PolicyForbids(f"{secret} has no rotation policy; give it one first")
     return policy.strategy
 
 
-def check_rotatable(secret: Secret, strategy: str | None = None) -> str:
-    """The strategy name that will rotate `secret`; PolicyForbids (in words) when none can."""
+def check_rotatable(secret: Secret, strategy: str | None = None, policy=None) -> str:
+    """The strategy name that will rotate `secret`; PolicyForbids (in words) when none can.
+    `policy`: its effective policy, when the caller has it already."""
     if secret.status == "missing":
         raise PolicyForbids(f"{secret} is missing in its backend; nothing to rotate")
-    name = strategy or policy_strategy(secret)
+    if strategy is None and policy is None:
+        policy = effective_policy(secret)
+    if strategy is None and policy is None:
+        raise PolicyForbids(f"{secret} has no rotation policy; give it one first")
+    name = strategy or policy.strategy
     try:
         refusal = get_strategy(name).applies_to(secret)
     except UnknownStrategy as exc:
@@ -68,7 +79,8 @@ def start_run(
     secret. Raises RunAlreadyActive (the database's one-active-run constraint decides, so ten
     concurrent calls make one run), PolicyForbids, or StepUpFailed.
     """
-    name = check_rotatable(secret, strategy)
+    policy = effective_policy(secret)
+    name = check_rotatable(secret, strategy, policy)
     with transaction.atomic():
         if code is not None:
             verify_step_up(actor, code, purpose=rotate_now_purpose(secret.pk), request=request)
@@ -80,7 +92,9 @@ def start_run(
                     reason=reason,
                     actor=actor if getattr(actor, "is_authenticated", False) else None,
                     actor_name=actor_name(actor),
-                    max_attempts=_max_attempts(secret),
+                    max_attempts=int(getattr(policy, "max_attempts", None) or settings.ROTATION_MAX_ATTEMPTS),
+                    # Fixed when the run starts, like its strategy: later policy edits apply to later runs.
+                    state_data={"overlap_hours": _overlap_hours(policy)},
                 )
         except IntegrityError:
             active = RotationRun.objects.filter(secret=secret, state__in=RotationRun.ACTIVE).first()
@@ -121,14 +135,15 @@ def do_cancel(run_id: int, *, actor, request=None) -> bool:
     return bool(changed)
 
 
-def _max_attempts(secret) -> int:
-    """The effective policy's tries per run (the schedule's policy settings), else the setting."""
-    from django.conf import settings
+def overlap_hours(secret: Secret) -> float:
+    """Blue-green's overlap for a run of `secret` started now (start_run stores it in the run)."""
+    return _overlap_hours(effective_policy(secret))
 
-    from secrets_admin.schedule.planner import effective_policy
 
-    policy = effective_policy(secret)
-    return policy.max_attempts if policy is not None else int(getattr(settings, "ROTATION_MAX_ATTEMPTS", 5))
+def _overlap_hours(policy) -> float:
+    """Blue-green's overlap: the effective policy's (schedule's policy settings), else the setting."""
+    hours = getattr(policy, "overlap_hours", None)
+    return float(settings.ROTATION_OVERLAP_HOURS if hours is None else hours)
 
 
 def _enqueue(run_id: int) -> None:

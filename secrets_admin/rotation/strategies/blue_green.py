@@ -73,7 +73,7 @@ class BlueGreen(Strategy):
         ctx.state.update(
             new_version_id=version,
             retire_version_id=ctx.state.get("base_version"),
-            overlap_hours=overlap_hours(ctx.secret),
+            overlap_hours=ctx.state.get("overlap_hours", settings.ROTATION_OVERLAP_HOURS),  # set by start_run
         )
 
     def retire(self, ctx):
@@ -94,9 +94,7 @@ class BlueGreen(Strategy):
 
 
 def overlap_hours(secret) -> float:
-    """The effective policy's overlap (the schedule's policy settings or the secret's override;
-    ROTATION_OVERLAP_HOURS until someone edits it), else the setting."""
-    from secrets_admin.schedule.planner import effective_policy
+    """The overlap a run of `secret` started now would get (the run keeps the one it started with)."""
+    from secrets_admin.rotation.services.runs import overlap_hours as for_secret
 
-    policy = effective_policy(secret)
-    return float(settings.ROTATION_OVERLAP_HOURS if policy is None else policy.overlap_hours)
+    return for_secret(secret)
