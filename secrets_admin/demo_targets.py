@@ -54,7 +54,7 @@ def seed_renewable_certificates(vault, stdout) -> None:
         del answer  # holds the private key
         made += 1
     left = len(RENEWABLE_CERTIFICATES) - made
-    stdout.write(f"demo estate: {made} certificates for graceful renewal ({left} already there)")
+    stdout.write(f"demo estate: certificates for graceful renewal: {made} new, {left} already there")
 
 
 def configure_database_engine(
