@@ -15,6 +15,8 @@ urlpatterns = [
     path("alerts/", include("secrets_admin.alerts.urls")),
     path("rotation/leases/", include("secrets_admin.rotation.lease_urls")),
     path("schedule/", include("secrets_admin.schedule.urls")),
+    path("rotation/", include("secrets_admin.rotation.urls")),
+    path("access/", include("breakglass.urls")),
     path("admin/", admin.site.urls),
 ]
 
