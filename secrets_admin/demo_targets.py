@@ -54,7 +54,7 @@ def seed_renewable_certificates(vault, stdout) -> None:
         del answer  # holds the private key
         made += 1
     left = len(RENEWABLE_CERTIFICATES) - made
-    stdout.write(f"demo estate: {made} certificates for graceful renewal ({left} already there)")
+    stdout.write(f"demo estate: certificates for graceful renewal: {made} new, {left} already there")
 
 
 def configure_database_engine(
@@ -172,3 +172,23 @@ def _aws_create(aws, name, tags) -> str:
             Tags=[{"Key": key, "Value": val} for key, val in tags.items()],
         )
     return value
+
+
+# Rotated at the scheduler's first tick in make run (graceful's certificate is due by itself).
+DUE_AT_START = ("secret/payments/production/orders-db-password", f"database/static-roles/{STATIC_ROLE}")
+
+
+def make_due(stdout) -> None:
+    """Make one rolling and one dynamic demo secret due now (demo data, like the API keys the
+    rotation demo makes due), so make run shows them rotate without waiting 30 or 7 days."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from secrets_admin.inventory.models import Secret
+
+    due = Secret.objects.filter(backend="vault", path__in=DUE_AT_START).exclude(status="missing")
+    made = due.update(next_due=timezone.now() - timedelta(minutes=1))
+    stdout.write(
+        f"demo estate: {made} target secrets due now (rolling and dynamic): {', '.join(DUE_AT_START)}"
+    )
