@@ -54,14 +54,14 @@ class BlueGreen(Strategy):
         )
 
     def set(self, ctx):
-        hook = hooks.hook_for(ctx.secret)
+        hook = hooks.hook_for(ctx.secret) if ctx.state.get("hook", True) else None  # decided at create
         if hook is None:
             ctx.state["consumers_must_reread"] = True
             return
         self._call(hook, "set", ctx, ctx.state["pending_version"])
 
     def test(self, ctx):
-        hook = hooks.hook_for(ctx.secret)
+        hook = hooks.hook_for(ctx.secret) if ctx.state.get("hook", True) else None
         if hook is None:
             if not ctx.backend.read_pending(ctx.secret.path, token=ctx.token):
                 raise StepFailed("the pending value reads back empty", permanent=True)
