@@ -380,6 +380,12 @@ URLS += [
 # rotation (appended by the rotation engine): run progress, for everyone who may view the inventory
 LIVE_TOPICS["rotation.runs"] = every(None, anonymous=4401, no_device=4401)
 
+# rotation targets (appended by the targets work): database leases, orphans revoked with a code
+URLS += [
+    ("/rotation/leases/", SECURITY_TEAM_ONLY),
+    ("/rotation/leases/", every(403, anonymous=302, no_device=302, security_team=400), "post"),  # empty form
+]
+
 # schedule (appended by the schedule app): whoever reads the inventory reads policies, overrides,
 # links and the calendar; the security team edits them, each with a one-time code (empty form: 400)
 SECURITY_TEAM_POSTS = every(403, anonymous=302, no_device=302, security_team=400)
@@ -429,4 +435,35 @@ URLS += [
     (_schedule_link, SECURITY_TEAM_POSTS, "post"),
     ("/schedule/calendar/", LOGGED_IN),
     ("/schedule/calendar/", every(405, anonymous=302, no_device=302), "post"),  # read-only page
+]
+
+
+def _rotation_secret():
+    from secrets_admin.inventory.models import RotationPolicy, Secret
+
+    policy = RotationPolicy.objects.filter(kind="api_key", is_default=True).first()
+    secret, _ = Secret.objects.get_or_create(
+        backend="vault", path="secret/matrix/rotated", defaults={"name": "rotated", "kind": "api_key"}
+    )
+    Secret.objects.filter(pk=secret.pk).update(rotation_policy=policy)
+    return secret
+
+
+def _rotation_run():
+    from secrets_admin.rotation.models import RotationRun
+
+    run = RotationRun.objects.create(secret=_rotation_secret(), strategy="blue-green", state="finished")
+    return f"/rotation/runs/{run.pk}/"
+
+
+URLS += [
+    ("/rotation/", LOGGED_IN),
+    (_rotation_run, LOGGED_IN),
+    (lambda: f"/rotation/secrets/{_rotation_secret().pk}/rotate/", SECURITY_TEAM_ONLY),
+    # POST without a one-time code: the form says what is missing (nothing starts)
+    (
+        lambda: f"/rotation/secrets/{_rotation_secret().pk}/rotate/",
+        every(403, anonymous=302, no_device=302, security_team=400),
+        "post",
+    ),
 ]
