@@ -58,6 +58,7 @@ def issue(final, *, actor, request=None) -> Grant:
     except BackendError as exc:
         log.warning("grant %s not issued: %s", grant.pk, exc)
         _fail(grant, intent, str(exc))
+        _neutralise(backend, grant)  # a policy written before the token was refused goes too
         return grant
     with transaction.atomic():
         settled_first = not intents.finish(intent, result={"accessor": issued.accessor})

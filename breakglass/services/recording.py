@@ -90,8 +90,10 @@ def _batch(path: str, touched: set) -> tuple[int, int]:
 
 
 def _accessors() -> dict[str, int]:
-    """accessor -> grant id, for every grant that ever had a token (tokens die; lines stay)."""
-    return dict(Grant.objects.exclude(accessor="").values_list("accessor", "id"))
+    """accessor -> grant id, for every grant that ever had a token (tokens die; lines stay) and
+    whose requester left session recording on."""
+    grants = Grant.objects.exclude(accessor="").filter(request__record_session=True)
+    return dict(grants.values_list("accessor", "id"))
 
 
 def _event(raw: bytes, accessors: dict) -> SessionEvent | None:

@@ -28,5 +28,6 @@ audit "file" "console" {
   options {
     file_path     = "/openbao/logs/audit.log"
     hmac_accessor = "false"
+    mode          = "0644" # the console's worker reads it (read-only volume) for session recording
   }
 }

@@ -128,3 +128,33 @@ def test_a_developer_cannot_read_someone_elses_request(alice, actor, secret_at, 
     access = ask(secret_at("x"))
     assert bob.client().get(f"/access/{access.pk}/").status_code == 403
     assert alice.client().get(f"/access/{access.pk}/").status_code == 200
+
+
+def test_the_requester_edits_through_the_page_and_the_approvals_start_over(alice, carol, secret_at, ask):
+    from breakglass.services import approve
+
+    access = ask(secret_at("x"))
+    approve.do_approve(access.pk, actor=carol.user, code=carol.code())
+    client = alice.client()
+    assert carol.client().get(f"/access/{access.pk}/edit/").status_code == 403
+    page = client.get(f"/access/{access.pk}/edit/").content.decode()
+    assert "voids every approval" in page
+    form = {"scope": "\n".join(access.paths), "reason": access.reason, "duration": "90m", "groups": ""}
+    assert client.post(f"/access/{access.pk}/edit/", form).status_code == 302
+    access.refresh_from_db()
+    assert access.duration_seconds == 90 * 60 and access.revision == 2
+    assert not Approval.objects.filter(request=access, voided_at__isnull=True).exists()
+
+
+def test_a_denial_through_the_page_is_final_and_the_export_is_audited(alice, erin, secret_at, ask):
+    from secrets_admin.audit.models import AuditEntry
+
+    access = ask(secret_at("x"))
+    client = erin.client()
+    assert client.post(f"/access/{access.pk}/deny/", {"note": "Use staging."}).status_code == 302
+    access.refresh_from_db()
+    assert access.status == Status.DENIED and access.deny_note == "Use staging."
+    assert client.post(f"/access/{access.pk}/deny/", {}).status_code == 400  # already denied, in words
+    doc = client.get(f"/access/{access.pk}/evidence.json").json()
+    assert doc["request"]["status"] == "denied" and doc["request"]["denied_by"] == "erin"
+    assert AuditEntry.objects.filter(action="breakglass.evidence.exported", target_id=str(access.pk)).exists()

@@ -90,3 +90,21 @@ def test_a_rotated_file_is_read_from_its_start(tmp_path, used_grant, openbao):
     recording.read_audit_log(str(copy))
     assert AuditCursor.objects.get(path=str(copy)).offset == len(source)
     assert SessionEvent.objects.count() == 2 * before
+
+
+def test_a_session_the_requester_chose_not_to_record_stays_out(
+    ask, secret_at, carol, erin, alice, openbao, kv_prefix
+):
+    access = ask(secret_at("quiet/db"), record_session=False)
+    approve.do_approve(access.pk, actor=carol.user, code=carol.code())
+    approve.do_approve(access.pk, actor=erin.user, code=erin.code())
+    grant = Grant.objects.get(request=access)
+    token = grants.do_reveal(grant.pk, actor=alice.user, code=alice.code())
+    hvac.Client(url=openbao.url, token=token).secrets.kv.v2.read_secret_version(
+        path=f"{kv_prefix}/quiet/db", mount_point="secret", raise_on_deleted_version=True
+    )
+    recording.read_audit_log(str(openbao.audit_log))
+    assert not grant.events.exists()
+    from breakglass.services.after import read_secrets
+
+    assert read_secrets(grant) == {access.scope[0]["path"]: access.scope[0]["secret"]}  # assume all read
