@@ -52,19 +52,19 @@ class Repository:
         self.backend = backend
         self.timeout = timeout
 
-    def run(self, *args: str, doing: str, input: str | None = None, check: bool = True) -> str:
+    def run(self, *args: str, doing: str, input: str | None = None, check: bool = True, env=None) -> str:
         """Run `git <args>` in the clone; return stdout. Raise BackendError on failure (when
         `check`) or timeout."""
-        done = self._call(args, doing, input)
+        done = self._call(args, doing, input, env)
         if check and done.returncode != 0:
             raise self.classified(doing, " ".join((done.stderr or done.stdout).split()))
         return done.stdout
 
     def succeeds(self, *args: str, doing: str) -> bool:
         """Whether `git <args>` exits 0 (for yes/no questions such as merge-base --is-ancestor)."""
-        return self._call(args, doing, None).returncode == 0
+        return self._call(args, doing, None, None).returncode == 0
 
-    def _call(self, args, doing: str, input: str | None) -> subprocess.CompletedProcess:
+    def _call(self, args, doing: str, input: str | None, extra: dict | None) -> subprocess.CompletedProcess:
         env = {
             **os.environ,
             "GIT_TERMINAL_PROMPT": "0",  # never wait for a password on a terminal nobody watches
@@ -72,6 +72,7 @@ class Repository:
             "SSH_ASKPASS": "true",
             "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=10",
             "LC_ALL": "C",  # git's messages in English: the reasons below match on them
+            **(extra or {}),
         }
         if not self.path.is_dir():
             raise self.error(doing, f"{self.path} does not exist", reason="not found", permanent=True)
