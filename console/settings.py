@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "secrets_admin.accounts",
     "secrets_admin.inventory",
     "secrets_admin.alerts",
+    "secrets_admin.rotation",
+    "secrets_admin.schedule",
     "secrets_admin.sealed",
     "breakglass",
 ]
@@ -199,6 +201,8 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "console.heartbeat", "schedule": 60.0},
     # Inventory: walk every configured backend every 15 minutes (no args = all backends).
     "inventory-sync": {"task": "inventory.sync", "schedule": 900.0},
+    # ... and recompute every secret's status and due date in SQL, so it stays true with a backend down.
+    "inventory-refresh-status": {"task": "inventory.refresh_status", "schedule": 300.0},
     # Audit ledger: link entries (a backstop for `manage.py run_sequencer`), verify from the last
     # anchor and anchor the head anew, verify everything daily, settle unfinished backend changes.
     "audit-sequence": {"task": "audit.sequence", "schedule": 10.0},
@@ -209,7 +213,26 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-reconcile": {"task": "alerts.reconcile", "schedule": 60.0},
     "alerts-check-backends": {"task": "alerts.check_backends", "schedule": 60.0},
     "alerts-check-certificates": {"task": "alerts.check_certificates", "schedule": 3600.0},
+    # Rotation: resume runs whose worker died, start what is due, alert on missed rotations,
+    # retire blue-green's old versions after their overlap.
+    "rotation-reconcile": {"task": "rotation.reconcile", "schedule": 30.0},
+    "rotation-schedule": {"task": "rotation.schedule", "schedule": 300.0},
+    "rotation-missed": {"task": "rotation.missed", "schedule": 900.0},
+    "rotation-retire": {"task": "rotation.retire", "schedule": 300.0},
 }
+
+# --- Rotation engine --------------------------------------------------------------------------
+ROTATION_LEASE_SECONDS = envint("ROTATION_LEASE_SECONDS", 60, minimum=5)
+ROTATION_MAX_ATTEMPTS = envint("ROTATION_MAX_ATTEMPTS", 5, minimum=1)
+ROTATION_RETRY_BASE_SECONDS = envint("ROTATION_RETRY_BASE_SECONDS", 30, minimum=0)
+ROTATION_RETRY_MAX_SECONDS = envint("ROTATION_RETRY_MAX_SECONDS", 3600, minimum=1)
+ROTATION_OVERLAP_HOURS = envint("ROTATION_OVERLAP_HOURS", 24, minimum=0)
+ROTATION_MISSED_GRACE_HOURS = envint("ROTATION_MISSED_GRACE_HOURS", 24, minimum=0)
+ROTATION_HOOK_TIMEOUT = envint("ROTATION_HOOK_TIMEOUT", 10, minimum=1)
+
+# A running sync whose heartbeat is older than this (seconds) lost its worker: it is marked
+# abandoned and the next sync of its backend proceeds. A live run beats every few seconds.
+INVENTORY_SYNC_TIMEOUT = envint("INVENTORY_SYNC_TIMEOUT", 300, minimum=1)
 
 # --- Secret backends --------------------------------------------------------------------------
 # Named connections; the inventory keeps the name. One Vault and one AWS come from the plain
@@ -242,6 +265,27 @@ if _extra_backends:
     except (ValueError, TypeError):
         PROBLEMS.append(
             ConfigProblem("SECRET_BACKENDS", 'a JSON object like {"name": {"kind": "vault", ...}}')
+        )
+
+# Rotation targets: where the rolling strategy installs a password (PostgreSQL, host/port/database,
+# never a password). A password secret names one with the tags `target` and `target_login`.
+ROTATION_TARGETS = {}
+if env("ROTATION_TARGETS"):
+    try:
+        ROTATION_TARGETS = {
+            str(name): {
+                "host": str(t.get("host", "127.0.0.1")),
+                "port": int(t["port"]),
+                "database": str(t["database"]),
+            }
+            for name, t in json.loads(env("ROTATION_TARGETS")).items()
+        }
+    except (ValueError, TypeError, KeyError, AttributeError):
+        PROBLEMS.append(
+            ConfigProblem(
+                "ROTATION_TARGETS",
+                'a JSON object like {"name": {"host": "db", "port": 5432, "database": "app"}}',
+            )
         )
 
 # Sealed Secrets (`kind: sealed` backends): the controller's sealing certificates over time (PEM
@@ -336,6 +380,8 @@ ALERTS_MAX_ATTEMPTS = envint("ALERTS_MAX_ATTEMPTS", 5, minimum=1)
 ALERTS_RETRY_SECONDS = envint("ALERTS_RETRY_SECONDS", 30, minimum=1)
 # An alert still open this many hours after its last notification is sent again (0: never).
 ALERTS_RENOTIFY_HOURS = envint("ALERTS_RENOTIFY_HOURS", 24, minimum=0)
+# Rotation schedule: minutes between the starts of two linked secrets' rotations (the stagger).
+SCHEDULE_LINK_GAP_MINUTES = envint("SCHEDULE_LINK_GAP_MINUTES", 60, minimum=1)
 
 # --- HTTP hardening ----------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None

@@ -13,6 +13,7 @@ urlpatterns = [
     path("inventory/", include("secrets_admin.inventory.urls")),
     path("audit/", include("secrets_admin.audit.urls")),
     path("alerts/", include("secrets_admin.alerts.urls")),
+    path("schedule/", include("secrets_admin.schedule.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -6,18 +6,11 @@ never printed or kept. The SDK clients are the adapters' own (`backend.client`),
 inside vault.py and boto3 inside aws.py.
 """
 
-import os
 import uuid
-from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
 
 from secrets_admin.backends import BackendError, backends_of_kind, get_backend
 from secrets_admin.backends.base import RemoteSecret
 from secrets_admin.backends.passwords import generate
-
-DEMO_DATABASE = "candlefish_demo_target"
-DEMO_STATIC_USER = "candlefish_demo_static"
-DEMO_USER_PREFIX = "cfdemo-"  # OpenBao names every dynamic demo login like this (username_template)
 
 # (team, environment, name, kind, purpose, versions)
 KV_SECRETS = [
@@ -97,115 +90,6 @@ AWS_SECRETS = [
 ]
 
 
-@dataclass
-class PgTarget:
-    host: str
-    port: int
-    user: str
-    password: str
-
-    def dsn(self, database: str) -> str:
-        return f"host={self.host} port={self.port} user={self.user} dbname={database} connect_timeout=3" + (
-            f" password={self.password}" if self.password else ""
-        )
-
-
-def postgres_target() -> tuple[PgTarget | None, str]:
-    """The machine's PostgreSQL (from DATABASE_URL when it is PostgreSQL, else postgres@127.0.0.1:5432),
-    or (None, why not)."""
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        parts = urlsplit(url)
-        user, password = unquote(parts.username or "postgres"), unquote(parts.password or "")
-        target = PgTarget(parts.hostname or "127.0.0.1", parts.port or 5432, user, password)
-    else:
-        target = PgTarget("127.0.0.1", 5432, "postgres", "")
-    try:
-        psycopg.connect(target.dsn("postgres"), autocommit=True).close()
-    except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return None, f"no PostgreSQL at {target.host}:{target.port} as {target.user} ({first})"
-    return target, ""
-
-
-def prepare_database(target: PgTarget, database: str, static_user: str) -> None:
-    """Create the target database and the login role the static role rotates (if missing)."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(target.dsn("postgres"), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [static_user]).fetchone():
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(static_user)))
-        # Dynamic logins left by an earlier (in-memory) OpenBao that can no longer revoke them.
-        stale = conn.execute(
-            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s AND rolvaliduntil < now()",
-            [DEMO_USER_PREFIX + "%"],
-        ).fetchall()
-        for (name,) in stale:
-            try:  # DROP OWNED also revokes its CONNECT grant, which would block DROP ROLE
-                with conn.transaction():
-                    conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
-                    conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
-            except psycopg.Error:
-                pass  # still in use somewhere; a later seed tries again
-
-
-def configure_database_engine(
-    client,
-    mount,
-    target,
-    *,
-    connection,
-    database,
-    static_user,
-    dynamic_role="app-readonly",
-    static_role="app-static",
-    user_prefix=DEMO_USER_PREFIX,
-) -> None:
-    """Connection + a dynamic role + a static role in OpenBao's database engine (idempotent).
-
-    The machine's cluster trusts local logins, so the root password given here is not checked
-    by PostgreSQL; a real target would need the real one (and rotate-root afterwards)."""
-    url = f"postgresql://{{{{username}}}}:{{{{password}}}}@{target.host}:{target.port}/{database}?sslmode=disable"
-    client.secrets.database.configure(
-        connection,
-        "postgresql-database-plugin",
-        mount_point=mount,
-        connection_url=url,
-        username=target.user,
-        password=target.password or "not-checked-on-a-trust-cluster",
-        allowed_roles=[dynamic_role, static_role],
-        username_template=user_prefix + "{{.RoleName}}-{{random 8}}",
-    )
-    client.secrets.database.create_role(
-        dynamic_role,
-        db_name=connection,
-        mount_point=mount,
-        default_ttl="1h",
-        max_ttl="24h",
-        creation_statements=[
-            "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';",
-            f'GRANT CONNECT ON DATABASE "{database}" TO "{{{{name}}}}";',
-        ],
-    )
-    existing = client.read(f"{mount}/static-roles/{static_role}")
-    if existing and existing["data"].get("username") != static_user:
-        raise ValueError(f"static role {static_role} already manages another login")
-    if not existing:  # OpenBao refuses to change a static role's username; create it once
-        client.secrets.database.create_static_role(
-            static_role,
-            db_name=connection,
-            username=static_user,
-            mount_point=mount,
-            rotation_period=7 * 86400,
-            rotation_statements=["ALTER ROLE \"{{name}}\" WITH PASSWORD '{{password}}';"],
-        )
-
-
 def seed_estate(stdout) -> None:
     """Write the demo estate into the configured "vault" and "aws" backends; print what was done."""
     steps = []
@@ -264,30 +148,9 @@ def _seed_pki(vault, stdout) -> None:
 
 
 def _seed_database(vault, stdout) -> None:
-    target, why = postgres_target()
-    if target is None:
-        stdout.write(f"demo estate: skipping the database engine: {why}.")
-        stdout.write("  (set DATABASE_URL to a PostgreSQL, or run one on 127.0.0.1:5432, to include it)")
-        return
-    mount = vault.mounts["database"]
-    prepare_database(target, DEMO_DATABASE, DEMO_STATIC_USER)
-    with vault.errors("seed database engine"):
-        configure_database_engine(
-            vault.client,
-            mount,
-            target,
-            connection="demo-postgres",
-            database=DEMO_DATABASE,
-            static_user=DEMO_STATIC_USER,
-            user_prefix=DEMO_USER_PREFIX,
-        )
-        leases, _ = vault.lease_count("app-readonly")
-        for _ in range(max(0, 2 - (leases or 0))):  # outstanding leases to count; the logins are dropped here
-            vault.client.secrets.database.generate_credentials("app-readonly", mount_point=mount)
-    where = f"{target.host}:{target.port}/{DEMO_DATABASE}"
-    stdout.write(
-        f"demo estate: database connection demo-postgres -> {where}, roles app-readonly and app-static"
-    )
+    from secrets_admin.demo_targets import seed_targets
+
+    seed_targets(vault, get_backend("aws") if backends_of_kind("aws") else None, stdout)
 
 
 def _seed_aws(aws, stdout) -> None:

@@ -110,6 +110,20 @@ def _flush_past_the_ledger_triggers():
     DatabaseOperations.sql_flush = original
 
 
+@pytest.fixture(scope="session")
+def pg_target(tmp_path_factory):
+    """A scram PostgreSQL of the session's own (the rotation target `make run` starts too),
+    started the first time a test asks for it."""
+    from console.stack.pg_target import PostgresTarget
+
+    server = PostgresTarget(tmp_path_factory.mktemp("pgtarget"))
+    try:
+        server.start().wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def openbao(servers):
     return servers.openbao

@@ -66,6 +66,10 @@ class Server:
     def workdir(self) -> Path:
         return self.data_dir
 
+    def popen_options(self) -> dict:
+        """Extra Popen arguments (PostgresTarget runs as another user when we are root)."""
+        return {}
+
     def is_ready(self) -> bool:
         raise NotImplementedError
 
@@ -83,6 +87,7 @@ class Server:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # our own process group: Ctrl-C reaches the supervisor only
+            **self.popen_options(),
         )
         if self.sink:
             threading.Thread(target=self._pump, daemon=True, name=f"log-{self.name}").start()
@@ -279,3 +284,36 @@ def stop_all(servers):
     """Stop servers in reverse start order, each given its own grace period."""
     for server in reversed(servers):
         server.stop()
+
+
+class DemoProvider(Server):
+    """The demo API provider (secrets_admin.rotation.demo_provider): accepts API keys and serves
+    the rotation hook. `env` carries DEMO_PROVIDER_HMAC_KEY and DEMO_PROVIDER_BACKENDS."""
+
+    name = "provider"
+
+    def __init__(self, data_dir, env, sink=None, port=None):
+        super().__init__(data_dir, sink)
+        self.env, self.port = env, port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def command(self):
+        module = "secrets_admin.rotation.demo_provider"
+        return [
+            sys.executable,
+            "-m",
+            module,
+            "--port",
+            str(self.port),
+            "--state",
+            str(self.data_dir / "keys.json"),
+        ]
+
+    def environment(self):
+        return self.env
+
+    def workdir(self):
+        return Path(__file__).resolve().parents[2]
+
+    def is_ready(self):
+        return http_ok(f"{self.url}/healthz")

@@ -1,6 +1,7 @@
 """`make run`: the whole console on embedded defaults, supervised, with prefixed logs.
 
-Order: Redis (REDIS_URL if reachable, else Valkey), OpenBao, moto_server and an SMTP sink
+Order: Redis (REDIS_URL if reachable, else Valkey), OpenBao, moto_server, the rotation target
+(a throwaway scram PostgreSQL, console/stack/pg_target.py) and an SMTP sink
 (alert and password-reset mail, kept in DATA_DIR/mail/) start in parallel;
 the database is migrated; OpenBao is configured (`setup_vault`) and demo data written
 (`seed_demo`); then Daphne, a Celery worker, Celery beat and the audit sequencer start. If
@@ -19,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+from console.stack.pg_target import PostgresTarget
 from console.stack.servers import (
     DjangoProcess,
     Moto,
@@ -41,6 +43,7 @@ COLORS = {
     "beat": 34,
     "setup": 37,
     "sequencer": 94,
+    "pgtarget": 96,
 }
 _print_lock = threading.Lock()
 
@@ -139,7 +142,9 @@ def main(argv=None) -> int:
         bao = OpenBao(data / "openbao", sink).start()
         moto = Moto(data / "moto", sink).start()
         smtp = SmtpSink(data / "smtp", sink, mail_dir=data / "mail").start()
-        servers += [bao, moto, smtp]
+        # The rotation target: a fresh scram PostgreSQL each start (OpenBao forgets its root login).
+        target = PostgresTarget(data / "pgtarget", sink).start()
+        servers += [bao, moto, smtp, target]
 
         # Our servers win over the caller's settings, including NAME_FILE forms (the file would win).
         ours = ("REDIS_URL", "VAULT_TOKEN", "AWS_ENDPOINT_URL", "EMAIL_HOST_PASSWORD")
@@ -164,6 +169,9 @@ def main(argv=None) -> int:
             "EMAIL_HOST_PASSWORD": "",
             "CONSOLE_URL": os.environ.get("CONSOLE_URL") or f"http://127.0.0.1:{args.port}",
             "PYTHONUNBUFFERED": "1",
+            "ROTATION_TARGETS": json.dumps(
+                {"demo-postgres": {"host": target.host, "port": target.port, "database": "candlefish_target"}}
+            ),
         }
         env.pop("AWS_PROFILE", None)
         migrate = Background(manage, env, "migrate", "--noinput", "-v", "0")
@@ -173,7 +181,8 @@ def main(argv=None) -> int:
         migrate.join()
         manage(env, "setup_vault")
         if not args.no_seed:
-            manage(env, "seed_demo")
+            # Only seed_demo gets the target's superuser password (to provision it), never the console.
+            manage({**env, "DEMO_TARGET_PASSWORD": target.password}, "seed_demo")
 
         web_url = f"http://127.0.0.1:{args.port}"
         web = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port), "console.asgi:application"]
@@ -199,6 +208,7 @@ def main(argv=None) -> int:
             "vault_addr": bao.url,
             "aws_endpoint_url": moto.url,
             "smtp": f"127.0.0.1:{smtp.port}",
+            "rotation_target": f"{target.host}:{target.port}",
             "mail_dir": str(smtp.mail_dir),
             "supervisor": os.getpid(),
             "children": {s.name: s.pid for s in servers},  # each child leads its own process group

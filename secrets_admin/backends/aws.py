@@ -19,8 +19,8 @@ import botocore.config
 import botocore.exceptions
 
 from secrets_admin.backends import aws_records as records
+from secrets_admin.backends import aws_values, passwords
 from secrets_admin.backends import metadata as md
-from secrets_admin.backends import passwords
 from secrets_admin.backends.base import (
     BackendError,
     ListingProblem,
@@ -36,6 +36,7 @@ for _name in ("botocore", "boto3", "s3transfer"):
     if logging.getLogger(_name).level < logging.INFO:  # NOTSET (0) would inherit a DEBUG root
         logging.getLogger(_name).setLevel(logging.INFO)
 NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$")
 
 _PERMANENT_CODES = {
     "AccessDeniedException",
@@ -60,7 +61,7 @@ _TRANSIENT_CODES = {
 }
 
 
-class AwsBackend(SecretBackend):
+class AwsBackend(aws_values.RotationValues, SecretBackend):
     kind = "aws"
 
     def __init__(self, name, config):
@@ -119,6 +120,24 @@ class AwsBackend(SecretBackend):
             token = page.get("NextToken")
             if not token:
                 return
+
+    def check_path(self, path: str, *, creating: bool = False) -> None:
+        """A secret's name or ARN; the SDK sends it in a JSON body, never in a URL, but nothing
+        else is a secret of this backend. Creating takes a name."""
+        if creating and not NAME.match(path or ""):
+            raise BackendError(
+                "a new secret's name uses letters, digits and /_+=.@- only (at most 512)",
+                permanent=True,
+                backend=self.name,
+                reason="refused input",
+            )
+        if not (NAME.match(path or "") or ARN.match(path or "")):
+            raise BackendError(
+                "name the secret by its name (letters, digits and /_+=.@-) or its full ARN",
+                permanent=True,
+                backend=self.name,
+                reason="refused input",
+            )
 
     def describe(self, path: str) -> RemoteSecret:
         with self.errors(f"describe {path}"):

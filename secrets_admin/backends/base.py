@@ -87,6 +87,14 @@ class SecretBackend:
         """Whether write_metadata can work for this path (KV and AWS yes; PKI, database no)."""
         return False
 
+    def check_path(self, path: str, *, creating: bool = False) -> None:
+        """Refuse, before any call, a path a person typed that is not a plain path of this backend
+        (of a kind that can be created, with `creating`): BackendError(reason="refused input"),
+        whose message says what to fix."""
+        from secrets_admin.backends import paths
+
+        paths.parts(self.name, path)
+
     def iter_secrets(self) -> Iterator[RemoteSecret | ListingProblem]:
         """Walk everything. A failure on one item yields a ListingProblem and the walk goes on;
         a failure that stops the whole walk (down, sealed, denied on the root) raises BackendError."""
@@ -104,6 +112,36 @@ class SecretBackend:
         """Create a secret holding a freshly generated value that is never returned, logged or
         stored; BackendError(permanent=True) if the path already exists."""
         raise NotImplementedError
+
+    # --- rotation values (KV v2 and AWS; see vault_values.py / aws_values.py) ------------------
+    # Each is idempotent by run token; values travel only between memory and the backend.
+    def current_version(self, path: str) -> str:
+        """The id of the version readers get now (KV: number; AWS: AWSCURRENT's VersionId)."""
+        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+
+    def write_pending(self, path: str, value: str, *, token: str, cas=None) -> str:
+        """Stage `value` as run `token`'s pending value, from version `cas` (KV); returns the
+        version id it has (AWS) or will have once promoted (KV). A re-run writes nothing."""
+        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+
+    def pending_location(self, path: str) -> str:
+        """Where a provider finds the pending value (a path or stage name, never the value)."""
+        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+
+    def read_pending(self, path: str, *, token: str) -> str:
+        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+
+    def read_current(self, path: str) -> str:
+        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+
+    def promote(self, path: str, *, token: str) -> str:
+        """Make run `token`'s pending value current (the old one kept for the overlap);
+        returns the new current version id. A promoted run returns it again."""
+        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+
+    def retire(self, path: str, version_id: str) -> None:
+        """After the overlap: KV destroys the old version, AWS takes AWSPREVIOUS off it."""
+        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
 
     def write_anchor(self, path: str, document: dict) -> int:
         """Write `document` (the audit chain head) as a new version at `path`; returns the version."""

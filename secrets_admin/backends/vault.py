@@ -23,7 +23,7 @@ import hvac.exceptions
 import requests
 
 from secrets_admin.backends import metadata as md
-from secrets_admin.backends import passwords
+from secrets_admin.backends import passwords, paths, vault_values
 from secrets_admin.backends import vault_records as records
 from secrets_admin.backends.base import BackendError, ListingProblem, RemoteSecret, SecretBackend, translated
 
@@ -32,12 +32,13 @@ ENGINES = ("kv", "pki", "database")
 VALUE_KEY = "value"  # create_secret stores {"value": <generated>} in the KV data
 
 CONSOLE_POLICY = "candlefish-console"
+STAGING = vault_values.PENDING_FOLDER + "/"  # rotations' pending values: not secrets of their own
 
 # Retrying cannot fix these: the request itself is wrong or not allowed.
 _PERMANENT = (hvac.exceptions.Forbidden, hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest)
 
 
-class VaultBackend(SecretBackend):
+class VaultBackend(vault_values.RotationValues, SecretBackend):
     kind = "vault"
 
     def __init__(self, name, config):
@@ -97,7 +98,7 @@ class VaultBackend(SecretBackend):
     # --- low-level calls -------------------------------------------------------------------
     def _call(self, method: str, path: str, doing: str, **kwargs):
         """One API call; an AppRole token that was revoked is replaced by logging in once more."""
-        url = "/v1/" + quote(path.strip("/"), safe="/:@-._~")
+        url = "/v1/" + quote(paths.request_path(self.name, path), safe="/:@-._~")
         with self.errors(doing):
             try:
                 return self.client.adapter.request(method, url, **kwargs)
@@ -138,14 +139,29 @@ class VaultBackend(SecretBackend):
         return tuple(engine for engine in ENGINES if engine in wanted)
 
     def _split(self, path: str) -> tuple[str, str]:
-        """ "secret/a/b" -> ("kv", "a/b"); BackendError(permanent) for a path we do not manage."""
-        mount, _, rest = (path or "").strip("/").partition("/")
-        for engine, name in self.mounts.items():
-            if mount == name and rest:
-                return engine, rest
-        raise BackendError(
-            f"{path!r} is not a path in this backend", permanent=True, backend=self.name, reason="not a path"
-        )
+        """ "secret/a/b" -> ("kv", "a/b"): the engine and the rest, for a path a person may have
+        typed. BackendError(reason="refused input") before any call for anything that is not a
+        plain path under one of this backend's mounts, in the shape its engine uses."""
+        parts = paths.parts(self.name, path)
+        mount, rest = parts[0], "/".join(parts[1:])
+        engine = next((engine for engine, name in self.mounts.items() if name == mount), None)
+        if engine is None:
+            known = ", ".join(f"{name}/ ({engine})" for engine, name in self.mounts.items())
+            raise paths.refused(self.name, f"a path must start with one of this backend's mounts: {known}")
+        if engine == "kv" and not rest:
+            raise paths.refused(self.name, f"name a key under {mount}/, such as {mount}/payments/api-key")
+        if engine == "pki" and (len(parts) != 3 or parts[1] != "cert"):
+            raise paths.refused(self.name, f"a certificate's path is {mount}/cert/<serial>")
+        if engine == "database" and (len(parts) != 3 or parts[1] not in ("config", "roles", "static-roles")):
+            raise paths.refused(
+                self.name, f"a database object's path is {mount}/config|roles|static-roles/<name>"
+            )
+        return engine, rest
+
+    def check_path(self, path: str, *, creating: bool = False) -> None:
+        engine, _rest = self._split(path)
+        if creating and engine != "kv":
+            raise paths.refused(self.name, f"new secrets can only be KV keys, under {self.mounts['kv']}/")
 
     # --- the adapter contract --------------------------------------------------------------
     def iter_secrets(self):
@@ -164,18 +180,10 @@ class VaultBackend(SecretBackend):
         engine, rest = self._split(path)
         if engine == "kv":
             return self._kv(rest)
-        if engine == "pki" and rest.startswith("cert/") and rest.count("/") == 1:
-            return self._certificate(rest.split("/", 1)[1])
-        if engine == "database":
-            kind, _, name = rest.partition("/")
-            if name and "/" not in name and kind in ("config", "roles", "static-roles"):
-                return self._database_object(kind, name)
-        raise BackendError(
-            f"{path!r} is not a secret this backend can describe",
-            permanent=True,
-            backend=self.name,
-            reason="not a path",
-        )
+        kind, _, name = rest.partition("/")
+        if engine == "pki":
+            return self._certificate(name)
+        return self._database_object(kind, name)
 
     def writable_metadata(self, path: str) -> bool:
         try:
@@ -229,14 +237,8 @@ class VaultBackend(SecretBackend):
     def create_secret(self, path: str, *, kind: str, metadata: dict[str, str]) -> RemoteSecret:
         """Write a generated value as version 1 (check-and-set 0: refused if the key exists),
         then its custom_metadata. The value is never returned, logged or kept."""
-        engine, rest = self._split(path)
-        if engine != "kv" or rest.endswith("/"):
-            raise BackendError(
-                f"{path}: new secrets can only be KV keys",
-                permanent=True,
-                backend=self.name,
-                reason="not a path",
-            )
+        self.check_path(path, creating=True)
+        _engine, rest = self._split(path)
         wanted = {**metadata, "kind": kind}
         md.check_update(self.name, wanted, max_key=128, max_value=512)
         if self.kv_exists(rest):
@@ -309,7 +311,8 @@ class VaultBackend(SecretBackend):
             keys = sorted(keys)
             jobs = [(f"{kv}/{folder}{key}", self._kv, folder + key) for key in keys if not key.endswith("/")]
             yield from self._read_all(jobs)
-            pending.extend(reversed([folder + key for key in keys if key.endswith("/")]))  # depth-first
+            folders = [folder + key for key in keys if key.endswith("/") and folder + key != STAGING]
+            pending.extend(reversed(folders))  # depth-first
 
     def _read_all(self, jobs: list[tuple]):
         """Run `_item(*job)` for every job and yield the results in order, with up to `workers`

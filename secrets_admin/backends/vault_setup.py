@@ -44,7 +44,14 @@ def bootstrap(backend) -> list[str]:
             changes.append(f"generated a root CA in {pki}/")
         client.secrets.pki.create_or_update_role(
             "candlefish",
-            {"allow_any_name": True, "max_ttl": "8760h", "key_type": "ec", "key_bits": 256},
+            {
+                "allow_any_name": True,
+                "max_ttl": "8760h",
+                "key_type": "ec",
+                "key_bits": 256,
+                # A replacement certificate names the rotation run that issued it (graceful).
+                "allowed_uri_sans": ["urn:candlefish-run:*"],
+            },
             mount_point=pki,
         )
         policy = (POLICY_DIR / f"{CONSOLE_POLICY}.hcl").read_text()

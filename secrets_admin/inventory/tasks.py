@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
+from secrets_admin.inventory.services.status import do_refresh_status
 from secrets_admin.inventory.services.sync import sync_backend
 
 SYSTEM_ACTOR = "celery:inventory.sync"
@@ -20,3 +21,10 @@ def sync(backend: str | None = None) -> dict:
         run = sync_backend(name, actor=SYSTEM_ACTOR)
         result[name] = {"run": run.pk, "state": run.state}
     return result
+
+
+@shared_task(name="inventory.refresh_status")
+def refresh_status() -> dict:
+    """Recompute every secret's status and due date in SQL (beat, every 5 minutes), so secrets
+    become due and overdue on time even while their backend is down and no sync runs."""
+    return do_refresh_status(actor="celery:inventory.refresh_status")

@@ -71,32 +71,34 @@ def iam_moto(tmp_path_factory):
 
 @dataclass
 class PgDatabase:
-    target: object  # secrets_admin.demo_estate.PgTarget
-    database: str
+    server: object  # the session's scram PostgreSQL (console.stack.pg_target.PostgresTarget)
+    target: object  # secrets_admin.backends.postgres_target.PostgresTarget: host, port, database
+    owner: str  # the login OpenBao's connection uses (it owns the database)
+    owner_password: str
     static_user: str
     user_prefix: str
 
 
-@pytest.fixture(scope="session")
-def pg_database():
-    """A throwaway database (and login role) on the machine's PostgreSQL for OpenBao to manage."""
-    from psycopg import connect, sql
+@pytest.fixture
+def pg_database(pg_target):
+    """A database of this test's own on the session's scram PostgreSQL, with the connection's
+    login and a login for a static role, for OpenBao's database engine to manage."""
+    from secrets_admin.backends.postgres_target import PostgresTarget, provision
 
-    from secrets_admin.demo_estate import postgres_target, prepare_database
-
-    target, why = postgres_target()
-    if target is None:
-        pytest.skip(f"MISSING: PostgreSQL for OpenBao's database engine: {why}")
     tag = uuid.uuid4().hex[:8]
-    handle = PgDatabase(target, f"cf_backends_{tag}", f"cf_static_{tag}", f"cft{tag}-")
-    prepare_database(target, handle.database, handle.static_user)
-    yield handle
-    with connect(target.dsn("postgres"), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(handle.database))
-        )
-        leftovers = conn.execute(
-            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", [handle.user_prefix + "%"]
-        )
-        for (name,) in leftovers.fetchall() + [(handle.static_user,)]:
-            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+    handle = PgDatabase(
+        pg_target,
+        PostgresTarget(f"pg-{tag}", pg_target.host, pg_target.port, f"cf_backends_{tag}"),
+        f"cf_owner_{tag}",
+        uuid.uuid4().hex,
+        f"cf_static_{tag}",
+        f"cft{tag}-",
+    )
+    provision(
+        pg_target.dsn("postgres"),
+        handle.target.database,
+        owner=handle.owner,
+        owner_password=handle.owner_password,
+        logins=[(handle.static_user, uuid.uuid4().hex, True)],
+    )
+    return handle

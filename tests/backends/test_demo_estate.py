@@ -8,10 +8,11 @@ import hvac
 import pytest
 from django.test import override_settings
 
-from console.stack.servers import Moto, OpenBao, free_port
-from secrets_admin import demo_estate
+from console.stack.servers import Moto, OpenBao
+from secrets_admin import demo_estate, demo_targets
 from secrets_admin.backends import get_backend
 from secrets_admin.backends.base import ListingProblem, RemoteSecret
+from secrets_admin.backends.postgres_target import get_target
 
 
 @pytest.fixture
@@ -46,13 +47,25 @@ def inventory() -> dict[str, list]:
     return {name: list(get_backend(name).iter_secrets()) for name in ("vault", "aws")}
 
 
-def test_the_demo_estate_is_realistic_idempotent_and_never_printed(fresh, pg_database, monkeypatch):
+@pytest.fixture
+def demo_target(pg_target, settings, monkeypatch):
+    """The session's scram PostgreSQL named as make run names its own, with the superuser
+    password handed to seed_demo the way make run hands it."""
+    settings.ROTATION_TARGETS = {
+        demo_targets.DEMO_TARGET: {
+            "host": pg_target.host,
+            "port": pg_target.port,
+            "database": "candlefish_target",
+        }
+    }
+    monkeypatch.setenv("DEMO_TARGET_PASSWORD", pg_target.password)
+    return get_target(demo_targets.DEMO_TARGET)
+
+
+def test_the_demo_estate_is_realistic_idempotent_and_never_printed(fresh, demo_target, pg_target):
     from psycopg import connect
 
     bao, moto = fresh
-    monkeypatch.setattr(demo_estate, "DEMO_DATABASE", pg_database.database)
-    monkeypatch.setattr(demo_estate, "DEMO_STATIC_USER", pg_database.static_user)
-    monkeypatch.setattr(demo_estate, "DEMO_USER_PREFIX", pg_database.user_prefix)
     printed = seed()
     found = inventory()
     items = found["vault"] + found["aws"]
@@ -61,7 +74,7 @@ def test_the_demo_estate_is_realistic_idempotent_and_never_printed(fresh, pg_dat
     kinds = [item.kind for item in items]
     assert {"api_key", "password", "certificate", "database"} <= set(kinds)
 
-    kv = [item for item in found["vault"] if item.path.startswith("secret/")]
+    kv = [item for item in found["vault"] if item.path.startswith("secret/") and "target" not in item.tags]
     assert len(kv) == len(demo_estate.KV_SECRETS) + len(demo_estate.KV_ODD)
     assert {item.metadata.get("owner") for item in kv} >= {"payments", "identity", "platform", "data"}
     assert {item.metadata.get("environment") for item in kv} >= {"production", "staging", "development"}
@@ -81,20 +94,37 @@ def test_the_demo_estate_is_realistic_idempotent_and_never_printed(fresh, pg_dat
     assert set(database) == {"database/config/demo-postgres", "database/roles/app-readonly",
                              "database/static-roles/app-static"}  # fmt: skip
     assert database["database/roles/app-readonly"].details["outstanding_leases"] == 2
-    with connect(pg_database.target.dsn("postgres")) as conn:
+    with connect(pg_target.dsn("postgres")) as conn:
         logins = conn.execute(
-            "SELECT count(*) FROM pg_roles WHERE rolname LIKE %s", [pg_database.user_prefix + "%"]
+            "SELECT count(*) FROM pg_roles WHERE rolname LIKE %s AND rolvaliduntil > now()",
+            [demo_targets.USER_PREFIX + "%"],
         )
         assert logins.fetchone()[0] >= 2
 
-    aws = found["aws"]
+    # The rolling demo passwords: each backend value logs in as its login on the target.
+    rolling = {item.path.removeprefix("secret/"): item for item in found["vault"] + found["aws"]
+               if item.tags.get("target") == demo_targets.DEMO_TARGET}  # fmt: skip
+    assert len(rolling) == len(demo_targets.ROLLING)
+    root = hvac.Client(url=bao.url, token=bao.token)
+    sm = boto3.client("secretsmanager", endpoint_url=moto.url, region_name="us-east-1")
+    for kind, path, login, _team, _purpose in demo_targets.ROLLING:
+        if kind == "vault":
+            value = root.secrets.kv.v2.read_secret_version(path, raise_on_deleted_version=True)["data"][
+                "data"
+            ]
+            value = value["value"]
+        else:
+            value = sm.get_secret_value(SecretId=path, VersionStage="AWSCURRENT")["SecretString"]
+        item = next(i for i in rolling.values() if i.name.endswith(path) or i.path.endswith(path))
+        assert item.tags["target_login"] == login and item.kind == "password"
+        assert demo_target.login_works(login, value) and value not in printed
+
+    aws = [item for item in found["aws"] if item.tags.get("target") != demo_targets.DEMO_TARGET]
     assert len(aws) == len(demo_estate.AWS_SECRETS)
     assert any("AWSPENDING" in v.stages for item in aws for v in item.versions)
     assert all(item.metadata.keys() == {"owner", "purpose", "environment", "kind"} for item in aws)
 
     # Values went only to the servers: read a few back directly; none was printed.
-    root = hvac.Client(url=bao.url, token=bao.token)
-    sm = boto3.client("secretsmanager", endpoint_url=moto.url, region_name="us-east-1")
     values = [root.secrets.kv.v2.read_secret_version(item.path.removeprefix("secret/"),
                                                       raise_on_deleted_version=True)["data"]["data"]["value"]
               for item in kv[:5]]  # fmt: skip
@@ -107,7 +137,7 @@ def test_the_demo_estate_is_realistic_idempotent_and_never_printed(fresh, pg_dat
     again = seed()
     assert "0 new KV secrets" in again and "0 new certificates" in again and "0 new AWS secrets" in again
     second = inventory()
-    assert len(second["vault"]) == len(found["vault"]) and len(second["aws"]) == len(aws)
+    assert len(second["vault"]) == len(found["vault"]) and len(second["aws"]) == len(found["aws"])
     versions = {
         i.path: len(i.versions) for i in second["vault"] + second["aws"] if isinstance(i, RemoteSecret)
     }
@@ -115,10 +145,11 @@ def test_the_demo_estate_is_realistic_idempotent_and_never_printed(fresh, pg_dat
     root.sys.revoke_prefix("database/creds/app-readonly")
 
 
-def test_without_postgresql_the_database_part_is_skipped_with_a_reason(fresh, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", f"postgres://postgres@127.0.0.1:{free_port()}/nothing")
+def test_without_a_rotation_target_the_database_part_is_skipped_with_a_reason(fresh, settings, monkeypatch):
+    settings.ROTATION_TARGETS = {}
+    monkeypatch.delenv("DEMO_TARGET_PASSWORD", raising=False)
     printed = seed()
-    assert "skipping the database engine: no PostgreSQL at 127.0.0.1" in printed
+    assert "skipping the rotation target: no embedded PostgreSQL" in printed
     found = inventory()
     assert not [item for item in found["vault"] if item.kind == "database"]
     assert len(found["aws"]) == len(demo_estate.AWS_SECRETS), "the rest of the estate is still written"

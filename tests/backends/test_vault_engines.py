@@ -11,7 +11,7 @@ from cryptography import x509
 from console.stack.servers import OpenBao, free_port
 from secrets_admin.backends.base import BackendError, ListingProblem
 from secrets_admin.backends.vault import CONSOLE_POLICY, VaultBackend
-from secrets_admin.demo_estate import configure_database_engine
+from secrets_admin.demo_targets import configure_database_engine
 from tests.backends.contract import META, walk
 from tests.backends.test_vault_contract import token_with_policy, vault_config
 
@@ -76,11 +76,11 @@ def engine(openbao, root, pg_database):
     names = {"connection": f"pg-{tag}", "dynamic_role": f"ro-{tag}", "static_role": f"static-{tag}"}
     db = pg_database
     configure_database_engine(
-        root,
-        "database",
+        VaultBackend("vault-setup", vault_config(openbao)),
         db.target,
-        database=db.database,
-        static_user=db.static_user,
+        root_password=db.owner_password,
+        root_user=db.owner,
+        static_login=db.static_user,
         user_prefix=db.user_prefix,
         **names,
     )
@@ -112,7 +112,7 @@ class TestDatabaseEngine:
         assert static.rotation["interval_days"] == 7 and static.rotation["rotation_period"] == 7 * 86400
         assert static.last_rotated is not None and static.versions[0].created_at == static.last_rotated
         # The logins are real: PostgreSQL has them, and none of their passwords reached the records.
-        with connect(pg_database.target.dsn("postgres")) as conn:
+        with connect(pg_database.server.dsn("postgres")) as conn:
             names = {row[0] for row in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s",
                                                    [pg_database.user_prefix + "%"])}  # fmt: skip
         assert {login["username"] for login in logins} <= names
@@ -140,7 +140,7 @@ class TestDatabaseEngine:
     def test_a_literal_password_in_a_connection_url_is_masked(self, openbao, root, pg_database):
         name = f"literal-{uuid.uuid4().hex[:6]}"
         target = pg_database.target
-        url = f"postgresql://{target.user}:Literal-Pw-123@{target.host}:{target.port}/{pg_database.database}"
+        url = f"postgresql://postgres:Literal-Pw-123@{target.host}:{target.port}/{target.database}"
         root.secrets.database.configure(name, "postgresql-database-plugin", connection_url=url,
                                         verify_connection=False)  # fmt: skip
         try:

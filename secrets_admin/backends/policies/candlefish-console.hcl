@@ -15,6 +15,12 @@ path "database/rotate-role/*"     { capabilities = ["update"] }
 path "database/creds/*"           { capabilities = ["read"] }
 path "sys/leases/lookup/*"        { capabilities = ["list", "sudo"] }
 path "sys/leases/revoke/*"        { capabilities = ["update"] }
+# Rotation targets (dynamic strategy, leases page): rotate the connection's root login, read the
+# static login OpenBao now reports to prove it, look up and revoke one lease by id.
+path "database/rotate-root/*"     { capabilities = ["update"] }
+path "database/static-creds/*"    { capabilities = ["read"] }
+path "sys/leases/lookup"          { capabilities = ["update"] }
+path "sys/leases/revoke"          { capabilities = ["update"] }
 path "sys/policies/acl/candlefish-grant-*" { capabilities = ["create", "read", "update", "delete"] }
 path "auth/token/create"          { capabilities = ["create", "update", "sudo"] }
 path "auth/token/lookup-accessor" { capabilities = ["update"] }

@@ -14,6 +14,8 @@ class SyncRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Finished with errors"
         FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (another run was going)"
+        ABANDONED = "abandoned", "Abandoned (its worker stopped)"
 
     MAX_ERRORS = 500  # keep the row small; the count stays exact
 
@@ -23,6 +25,9 @@ class SyncRun(models.Model):
     )
     state = models.CharField(max_length=12, choices=State.choices, default=State.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="last sign of life of a running run (moves as it walks)"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     seen = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
@@ -36,6 +41,15 @@ class SyncRun(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         indexes = [models.Index(fields=["backend", "state"]), models.Index(fields=["-started_at", "-id"])]
+        constraints = [
+            # Single flight: the database itself refuses a second running run of a backend, so
+            # concurrent starts cannot both pass a check-then-insert (services.sync_guard).
+            models.UniqueConstraint(
+                fields=["backend"],
+                condition=models.Q(state="running"),
+                name="syncrun_one_running_per_backend",
+            )
+        ]
 
     def __str__(self):
         return f"sync of {self.backend} at {self.started_at:%Y-%m-%d %H:%M:%S}"
@@ -68,8 +82,18 @@ class SyncRun(models.Model):
 
     # -- STYLE.md #8: start / log / finish --------------------------------------------------
     @classmethod
-    def start(cls, backend: str, *, actor: str, request_id: str = "") -> "SyncRun":
-        return cls.objects.create(backend=backend, actor=actor, request_id=request_id[:64])
+    def start(
+        cls, backend: str, *, actor: str, request_id: str = "", state: str = State.RUNNING
+    ) -> "SyncRun":
+        now = timezone.now()
+        return cls.objects.create(
+            backend=backend,
+            actor=actor,
+            request_id=request_id[:64],
+            state=state,
+            started_at=now,
+            heartbeat_at=now,
+        )
 
     def log(self, path: str, error: str) -> None:
         """Record one per-secret problem; the run goes on."""
@@ -77,8 +101,28 @@ class SyncRun(models.Model):
         if len(self.errors) < self.MAX_ERRORS:
             self.errors.append({"path": path, "error": error[:1000]})
 
-    def finish(self, state: str, error: str = "") -> None:
+    def finish(self, state: str, error: str = "") -> bool:
+        """Record the outcome, only if this run is still running (a run another process marked
+        abandoned stays abandoned). True if it was recorded."""
         self.state = state
         self.error = error[:4000]
         self.finished_at = timezone.now()
-        self.save()
+        return self.save_progress(final=True)
+
+    def save_progress(self, *, final: bool = False) -> bool:
+        """Write the counters (and a fresh heartbeat) if the run is still running; False when it
+        is not any more (marked abandoned meanwhile): its worker must stop without writing."""
+        now = timezone.now()
+        fields = {
+            "seen": self.seen,
+            "created": self.created,
+            "changed": self.changed,
+            "vanished": self.vanished,
+            "error_count": self.error_count,
+            "errors": self.errors,
+            "heartbeat_at": now,
+        }
+        if final:
+            fields.update(state=self.state, error=self.error, finished_at=self.finished_at)
+        self.heartbeat_at = now
+        return SyncRun.objects.filter(pk=self.pk, state=self.State.RUNNING).update(**fields) == 1

@@ -44,7 +44,9 @@ def do_update_metadata(secret_id: int, *, actor, changes: dict, otp: str, reques
     (ChangeInProgress while another edit of the secret is on its way), BackendError,
     Secret.DoesNotExist."""
     cleaned = clean_changes(changes)
-    _diff(Secret.objects.get(pk=secret_id), cleaned)  # refuse a read-only secret before the code is spent
+    secret = Secret.objects.get(pk=secret_id)
+    _diff(secret, cleaned)  # refuse a read-only secret before the code is spent
+    get_backend(secret.backend).check_path(secret.path)  # and a path that is not one (issue 8)
     with transaction.atomic():
         verify_step_up(actor, otp, purpose=f"inventory.secret.update:{secret_id}", request=request)
     with transaction.atomic():

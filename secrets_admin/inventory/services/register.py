@@ -19,10 +19,13 @@ CREATABLE_KINDS = (Kind.API_KEY, Kind.PASSWORD)
 CREATE_INTENT = "inventory.create"
 
 
-def _check_new(backend: str, path: str) -> str:
+def _check_new(backend: str, path: str, *, creating: bool = False) -> str:
+    """The path, checked before the one-time code is spent and before any backend call: a plain
+    path of that backend (BackendError "refused input" says what to fix), not known yet."""
     path = (path or "").strip()
-    if not path or len(path) > 1024 or any(ch in path for ch in "\r\n\t\0"):
-        raise ValidationError("Enter a path of at most 1024 characters, on one line.")
+    if not path or len(path) > 1024:
+        raise ValidationError("Enter a path of at most 1024 characters.")
+    get_backend(backend).check_path(path, creating=creating)
     if Secret.objects.filter(backend=backend, path=path).exists():
         raise ValidationError(f"{backend}:{path} is already in the inventory.")
     return path
@@ -91,7 +94,7 @@ def do_create_secret(
     intent done. If the backend refuses, the intent is failed and nothing is stored; a crash
     after the backend call is settled by the reconciler (`settle_create`). Raises StepUpFailed,
     ValidationError (ChangeInProgress while the same path is being created), BackendError."""
-    path = _check_new(backend, path)
+    path = _check_new(backend, path, creating=True)
     if kind not in CREATABLE_KINDS:
         raise ValidationError("Only API keys and passwords can be created with a generated value.")
     from secrets_admin.inventory.services.edit import clean_changes

@@ -8,7 +8,7 @@ stored row as it was. Secrets not seen in a complete walk are marked missing (ne
 
 import json
 import logging
-from datetime import timedelta
+from datetime import UTC
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -16,20 +16,19 @@ from django.db.models import Q
 from django.utils import timezone
 
 from console import live
-from console.middleware import current_request_id
-from secrets_admin.audit.services import actor_name, record
+from secrets_admin.audit.services import record
 from secrets_admin.backends import get_backend
 from secrets_admin.backends.base import BackendError, ListingProblem, RemoteSecret
 from secrets_admin.inventory import actions
 from secrets_admin.inventory.models import RotationPolicy, Secret, SecretVersion, SyncRun
 from secrets_admin.inventory.models.choices import Environment, Kind, Status, VersionState
 from secrets_admin.inventory.services import status as status_service
+from secrets_admin.inventory.services.sync_guard import Heartbeat, RunAbandoned, start_run
 
 log = logging.getLogger(__name__)
 
 TOPIC = "inventory.sync"
 CHUNK = 500
-STALE = timedelta(minutes=30)  # a "running" run older than this was abandoned by a dead worker
 # Columns a sync may change; everything the list and detail pages show about the backend side.
 TRACKED = (
     "name",
@@ -59,12 +58,13 @@ def sync_backend(name: str, *, actor) -> SyncRun:
     nothing already stored is changed by the part that did not run, and nothing is marked missing.
     Raises only for bugs (after recording the run as failed).
     """
-    run = _start(name, actor)
+    run = start_run(name, actor)
     started = {**run.progress(), "event": "started"}
     transaction.on_commit(lambda: _publish(started))  # pages list the new run at once
     if run.state != SyncRun.State.RUNNING:
         return run
     ctx = _Context(name, actor, run)
+    heartbeat = Heartbeat(run)
     try:
         failure = None
         buffer = []
@@ -77,6 +77,7 @@ def sync_backend(name: str, *, actor) -> SyncRun:
             except BackendError as exc:
                 failure = exc
                 break
+            heartbeat.beat()
             buffer.append(item)
             if len(buffer) >= CHUNK:
                 _apply_chunk(ctx, buffer)
@@ -85,17 +86,21 @@ def sync_backend(name: str, *, actor) -> SyncRun:
             _apply_chunk(ctx, buffer)
         if failure is not None:
             raise failure
+        with transaction.atomic():
+            _mark_vanished(ctx)
+            _finish(ctx, SyncRun.State.PARTIAL if run.error_count else SyncRun.State.SUCCEEDED)
+    except RunAbandoned:
+        log.warning("inventory sync run %s of %s was marked abandoned meanwhile; stopped", run.pk, name)
+        run.refresh_from_db()
     except BackendError as exc:
         log.warning("inventory sync of %s failed: %s", name, exc)
-        _finish(ctx, SyncRun.State.FAILED, str(exc))
-        return run
+        _finish_quietly(ctx, SyncRun.State.FAILED, str(exc))
     except Exception as exc:
         log.exception("inventory sync of %s crashed", name)
-        _finish(ctx, SyncRun.State.FAILED, f"internal error ({type(exc).__name__}); see the worker log")
+        _finish_quietly(
+            ctx, SyncRun.State.FAILED, f"internal error ({type(exc).__name__}); see the worker log"
+        )
         raise
-    with transaction.atomic():
-        _mark_vanished(ctx)
-        _finish(ctx, SyncRun.State.PARTIAL if run.error_count else SyncRun.State.SUCCEEDED)
     return run
 
 
@@ -107,21 +112,6 @@ class _Context:
         self.default_policy = {p.kind: p for p in policies if p.is_default}
         self.new_versions: list[SecretVersion] = []
         self.updated_versions: list[SecretVersion] = []
-
-
-def _start(name: str, actor) -> SyncRun:
-    now = timezone.now()
-    with transaction.atomic():
-        SyncRun.objects.filter(state=SyncRun.State.RUNNING, started_at__lt=now - STALE).update(
-            state=SyncRun.State.FAILED,
-            finished_at=now,
-            error="abandoned: its worker stopped before finishing",
-        )
-        busy = SyncRun.objects.filter(backend=name, state=SyncRun.State.RUNNING).first()
-        run = SyncRun.start(name, actor=actor_name(actor), request_id=current_request_id())
-        if busy is not None:
-            run.finish(SyncRun.State.FAILED, f"skipped: sync run {busy.pk} of {name} is still running")
-    return run
 
 
 def _apply_chunk(ctx: _Context, items: list) -> None:
@@ -191,7 +181,8 @@ def _apply_chunk(ctx: _Context, items: list) -> None:
             Secret.objects.filter(pk__in=seen_ids).update(last_seen=now)
         run.seen += len(remotes)
         run.created += len(new)
-        run.save()
+        if not run.save_progress():
+            raise RunAbandoned(run.pk)  # rolls this chunk back: another start owns the backend now
         progress = {**run.progress(), "event": "progress"}
         transaction.on_commit(lambda: _publish(progress))
 
@@ -301,12 +292,20 @@ def _mark_vanished(ctx) -> None:
 def _finish(ctx, state: str, error: str = "") -> None:
     run = ctx.run
     with transaction.atomic():
-        run.finish(state, error)
+        if not run.finish(state, error):
+            raise RunAbandoned(run.pk)
         record(
             actions.SYNC_FINISHED, actor=ctx.actor, target=run, data={**run.progress(), "error": run.error}
         )
         progress = {**run.progress(), "event": "finished", "error": run.error}
         transaction.on_commit(lambda: _publish(progress))
+
+
+def _finish_quietly(ctx, state: str, error: str) -> None:
+    try:
+        _finish(ctx, state, error)
+    except RunAbandoned:
+        ctx.run.refresh_from_db()
 
 
 def _publish(payload: dict) -> None:
@@ -319,7 +318,7 @@ def _publish(payload: dict) -> None:
 # -- turning a RemoteSecret into model fields ------------------------------------------------
 def aware(value):
     if value is not None and timezone.is_naive(value):
-        return timezone.make_aware(value, timezone.UTC)
+        return timezone.make_aware(value, UTC)
     return value
 
 

@@ -26,8 +26,10 @@ class Command(BaseCommand):
             )
             for problem in run.errors[:20]:
                 self.stdout.write(f"  {problem['path']}: {problem['error']}")
-            if run.state == SyncRun.State.FAILED:
+            if run.state in (SyncRun.State.FAILED, SyncRun.State.ABANDONED):
                 self.stderr.write(f"  {run.error}")
                 failed.append(name)
+            elif run.state == SyncRun.State.SKIPPED:
+                self.stderr.write(f"  {run.error}")  # not a failure: the running sync does the work
         if failed:
             raise CommandError(f"sync failed for: {', '.join(failed)}")

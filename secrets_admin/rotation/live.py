@@ -1,0 +1,67 @@
+"""The rotation's live topic, `rotation.runs`: runs appearing, moving through their steps, ending.
+
+Views render the same templates as the run pages. Who may follow it: everyone who may view the
+inventory (the run pages show metadata only). Payloads carry a run id and its state, never a value.
+"""
+
+import logging
+
+from django.template.loader import render_to_string
+
+from console import live
+from secrets_admin.rotation.models import RotationRun
+
+log = logging.getLogger(__name__)
+TOPIC = "rotation.runs"
+RUNS_SHOWN = 50
+
+
+def recent_runs(secret_id: int | None = None):
+    runs = RotationRun.objects.select_related("secret")
+    if secret_id is not None:
+        runs = runs.filter(secret_id=secret_id)
+    return runs[:RUNS_SHOWN]
+
+
+def _int(params, name: str) -> int | None:
+    raw = params.get(name, "")
+    if raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise live.BadRequest(f"{name} must be a number") from None
+
+
+def runs(params) -> str:
+    secret_id = _int(params, "secret")
+    context = {"runs": recent_runs(secret_id), "oob": True, "secret_id": secret_id}
+    return render_to_string("rotation/_run_rows.html", context)
+
+
+def run(params) -> str:
+    pk = _int(params, "run")
+    found = RotationRun.objects.select_related("secret").filter(pk=pk).first() if pk else None
+    if found is None:  # deleted with its secret: say so rather than close the socket
+        return '<div id="rotation-run-detail" hx-swap-oob="innerHTML"><p>This run no longer exists.</p></div>'
+    return render_to_string(
+        "rotation/_run_detail.html", {"run": found, "steps": found.steps.all(), "oob": True}
+    )
+
+
+def publish_run(run_id: int) -> None:
+    try:
+        run = RotationRun.objects.filter(pk=run_id).values("state", "step").first() or {}
+        live.publish(TOPIC, {"run": run_id, "state": run.get("state"), "step": run.get("step")})
+    except Exception:  # live progress is a nicety; a broken channel layer must not fail a rotation
+        log.warning("could not publish rotation progress", exc_info=True)
+
+
+def page_context(*views, **params) -> dict:
+    return {"live_url": live.socket_url(TOPIC, *views, **params)}
+
+
+def register() -> None:
+    from secrets_admin.inventory.views import VIEWERS
+
+    live.register(TOPIC, groups=VIEWERS, views={"runs": runs, "run": run})

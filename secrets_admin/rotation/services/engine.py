@@ -1,0 +1,137 @@
+"""The engine: run a rotation's steps one at a time, each outside any transaction, under a lease.
+
+    advance(run_id)
+      claim the lease          conditional UPDATE (active, lease free or expired, retry due)
+      for each step left:
+        renew the lease        conditional UPDATE on lease_owner: a lost lease stops this worker
+        log the start          short transaction: RotationStep row + audit
+        run the step           no transaction; only the lease is held (network I/O happens here)
+        log the outcome        short transaction: next step / retry / needs a person + audit
+      release the lease
+
+Broker redelivery is not trusted: the reconciler beat (reconcile.py) finds runs whose lease ran
+out, or that nobody picked up, and queues them again; the lease makes a duplicate harmless.
+"""
+
+import logging
+import os
+import socket
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from secrets_admin.audit.services import record
+from secrets_admin.backends import BackendError, get_backend
+from secrets_admin.rotation import actions
+from secrets_admin.rotation.crashpoints import crash_point
+from secrets_admin.rotation.models import RotationRun, RotationStep
+from secrets_admin.rotation.services import outcomes
+from secrets_admin.rotation.strategies import get_strategy
+from secrets_admin.rotation.strategies.base import STEPS, StepContext, StepFailed
+
+log = logging.getLogger(__name__)
+ENGINE = "celery:rotation"  # the actor name of what the engine does on a run's behalf
+NEXT = dict(zip(STEPS, (*STEPS[1:], "done"), strict=True))
+
+
+def lease_seconds() -> int:
+    return int(getattr(settings, "ROTATION_LEASE_SECONDS", 60))
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim(run_id: int, owner: str) -> bool:
+    """Take the run's lease: only if the run is active, nobody holds a live lease, and a retry
+    (if any) is due. One conditional UPDATE, so two workers never both win."""
+    now = timezone.now()
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    with transaction.atomic():
+        claimed = RotationRun.objects.filter(free & due, pk=run_id, state__in=RotationRun.ACTIVE).update(
+            state=RotationRun.State.RUNNING,
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+            next_attempt_at=None,
+            updated_at=now,
+        )
+        if claimed:
+            RotationRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=now)
+    return bool(claimed)
+
+
+def renew(run_id: int, owner: str) -> bool:
+    now = timezone.now()
+    return bool(
+        RotationRun.objects.filter(pk=run_id, lease_owner=owner, state=RotationRun.State.RUNNING).update(
+            lease_expires_at=now + timedelta(seconds=lease_seconds()), updated_at=now
+        )
+    )
+
+
+def release(run_id: int, owner: str) -> None:
+    RotationRun.objects.filter(pk=run_id, lease_owner=owner).update(lease_owner="", lease_expires_at=None)
+
+
+def advance(run_id: int, *, owner: str | None = None) -> dict:
+    """Run the steps left in run `run_id` while holding its lease. Returns {"run", "state", "step"}
+    (state "skipped" when another worker holds it, or it is not active or not due)."""
+    owner = owner or new_owner()
+    if not claim(run_id, owner):
+        return {"run": run_id, "state": "skipped", "step": None}
+    try:
+        run = RotationRun.objects.select_related("secret").get(pk=run_id)
+        while run.step != "done" and run.state == RotationRun.State.RUNNING:
+            if not renew(run_id, owner):
+                log.warning("rotation run %s: lease lost before step %s; stopping here", run_id, run.step)
+                return {"run": run_id, "state": "lost", "step": run.step}
+            run = _one_step(run, owner)
+    finally:
+        release(run_id, owner)
+    return {"run": run_id, "state": run.state, "step": run.step}
+
+
+def _one_step(run: RotationRun, owner: str) -> RotationRun:
+    name = run.step
+    strategy = get_strategy(run.strategy)
+    ctx = StepContext(run=run, secret=run.secret, backend=None, token=run.token, state=dict(run.state_data))
+    row = _log_start(run, name)
+    crash_point(f"before:{name}")
+    started = time.monotonic()
+    error = None
+    try:
+        ctx.backend = get_backend(run.secret.backend)
+        strategy.step(name)(ctx)
+    except StepFailed as exc:
+        error = exc
+    except BackendError as exc:
+        error = StepFailed(_words(exc), permanent=exc.permanent)
+    except Exception as exc:  # a bug in a strategy must stop the run, not the worker
+        log.exception("rotation run %s: step %s raised", run.pk, name)
+        error = StepFailed(f"unexpected error ({type(exc).__name__})", permanent=False)
+    crash_point(f"after:{name}")
+    elapsed = int((time.monotonic() - started) * 1000)
+    if error is None:
+        return outcomes.step_done(run, row, ctx.state, owner=owner, next_step=NEXT[name], duration_ms=elapsed)
+    return outcomes.step_failed(run, row, error, owner=owner, duration_ms=elapsed)
+
+
+def _words(exc: BackendError) -> str:
+    """The failure in words for the step log and alerts: the backend's cause ("unreachable",
+    "sealed"...) with the message, which adapters keep free of values."""
+    return str(exc)[:500]
+
+
+def _log_start(run: RotationRun, name: str) -> RotationStep:
+    with transaction.atomic():
+        row = RotationStep.objects.create(
+            run=run, name=name, attempt=run.attempt + 1, started_at=timezone.now()
+        )
+        record(actions.STEP_STARTED, actor=ENGINE, target=run, data={"step": name, "attempt": row.attempt})
+    return row

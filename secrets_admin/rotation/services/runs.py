@@ -1,0 +1,133 @@
+"""Starting and cancelling rotation runs: short audited transactions, the work is queued after commit."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from secrets_admin.accounts.stepup import verify_step_up
+from secrets_admin.audit.services import actor_name, record
+from secrets_admin.inventory.models import Secret
+from secrets_admin.rotation import actions
+from secrets_admin.rotation.models import RotationRun
+from secrets_admin.rotation.strategies import UnknownStrategy, get_strategy
+
+
+class RotationRefused(Exception):
+    """A run cannot start; the message says why in words (CLI exit 2, a form error, a 4xx)."""
+
+
+class RunAlreadyActive(RotationRefused):
+    def __init__(self, run: RotationRun):
+        super().__init__(
+            f"{run.secret} already has an active rotation run (#{run.pk}, {run.get_state_display()})"
+        )
+        self.run = run
+
+
+class PolicyForbids(RotationRefused):
+    """No policy, a strategy that cannot rotate this secret, or a secret missing in its backend."""
+
+
+def rotate_now_purpose(secret_id: int) -> str:
+    """The step-up purpose of "Rotate now": a code is bound to the one secret it was typed for."""
+    return f"rotation.rotate_now:{secret_id}"
+
+
+def policy_strategy(secret: Secret) -> str:
+    """The strategy the secret's effective policy names (schedule's overrides when installed)."""
+    try:
+        from secrets_admin.schedule.planner import effective_policy
+    except ImportError:
+        policy = secret.rotation_policy
+    else:
+        policy = effective_policy(secret)
+    if policy is None:
+        raise PolicyForbids(f"{secret} has no rotation policy; give it one first")
+    return policy.strategy
+
+
+def check_rotatable(secret: Secret, strategy: str | None = None) -> str:
+    """The strategy name that will rotate `secret`; PolicyForbids (in words) when none can."""
+    if secret.status == "missing":
+        raise PolicyForbids(f"{secret} is missing in its backend; nothing to rotate")
+    name = strategy or policy_strategy(secret)
+    try:
+        refusal = get_strategy(name).applies_to(secret)
+    except UnknownStrategy as exc:
+        raise PolicyForbids(str(exc)) from None
+    if refusal:
+        raise PolicyForbids(f"{secret} cannot be rotated by the {name} strategy: {refusal}")
+    return name
+
+
+def start_run(
+    secret: Secret, *, actor, reason: str, code: str | None = None, strategy: str | None = None, request=None
+) -> RotationRun:
+    """Create a pending run for `secret` and queue its first step after commit.
+
+    `code` (a one-time code) is required for people pressing "Rotate now" and is bound to this
+    secret. Raises RunAlreadyActive (the database's one-active-run constraint decides, so ten
+    concurrent calls make one run), PolicyForbids, or StepUpFailed.
+    """
+    name = check_rotatable(secret, strategy)
+    with transaction.atomic():
+        if code is not None:
+            verify_step_up(actor, code, purpose=rotate_now_purpose(secret.pk), request=request)
+        try:
+            with transaction.atomic():
+                run = RotationRun.objects.create(
+                    secret=secret,
+                    strategy=name,
+                    reason=reason,
+                    actor=actor if getattr(actor, "is_authenticated", False) else None,
+                    actor_name=actor_name(actor),
+                    max_attempts=_max_attempts(),
+                )
+        except IntegrityError:
+            active = RotationRun.objects.filter(secret=secret, state__in=RotationRun.ACTIVE).first()
+            if active is None:  # it ended between the insert and this read: say so plainly
+                raise RotationRefused(f"{secret} was being rotated just now; try again") from None
+            raise RunAlreadyActive(active) from None
+        record(
+            actions.RUN_STARTED,
+            actor=actor,
+            target=run,
+            data={"secret": str(secret), "strategy": name, "reason": reason, "token": run.token},
+            request=request,
+        )
+        transaction.on_commit(lambda: _enqueue(run.pk))
+    return run
+
+
+def do_rotate_now(secret_id: int, *, actor, code: str, request=None) -> RotationRun:
+    """ "Rotate now" by a person (security-team; the view checks the group): step-up bound to
+    the secret. Raises Secret.DoesNotExist, RotationRefused, StepUpFailed."""
+    secret = Secret.objects.get(pk=secret_id)
+    return start_run(secret, actor=actor, reason=RotationRun.Reason.ROTATE_NOW, code=code, request=request)
+
+
+def do_cancel(run_id: int, *, actor, request=None) -> bool:
+    """Cancel an active run (it stops before its next step; a step in flight completes, its
+    result is ignored). Returns False if the run was no longer active."""
+    with transaction.atomic():
+        changed = RotationRun.objects.filter(pk=run_id, state__in=RotationRun.ACTIVE).update(
+            state=RotationRun.State.CANCELLED,
+            finished_at=timezone.now(),
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        if changed:
+            run = RotationRun.objects.get(pk=run_id)
+            record(actions.RUN_CANCELLED, actor=actor, target=run, data={"step": run.step}, request=request)
+    return bool(changed)
+
+
+def _max_attempts() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "ROTATION_MAX_ATTEMPTS", 5))
+
+
+def _enqueue(run_id: int) -> None:
+    from secrets_admin.rotation.tasks import advance
+
+    advance.delay(run_id)
