@@ -14,6 +14,7 @@ urlpatterns = [
     path("audit/", include("secrets_admin.audit.urls")),
     path("alerts/", include("secrets_admin.alerts.urls")),
     path("schedule/", include("secrets_admin.schedule.urls")),
+    path("sealed/", include("secrets_admin.sealed.urls")),
     path("admin/", admin.site.urls),
 ]
 
