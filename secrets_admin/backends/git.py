@@ -3,7 +3,7 @@
 No shell (argument lists only), a time limit on every call, no prompts (a remote that wants a
 password fails at once instead of waiting on a terminal), and every failure becomes a
 `BackendError` whose reason names the cause in words ("unreachable", "not found", "refused",
-"diverged", "dirty", "timed out", "not a repository"). Git's own text is kept in the message for
+"diverged", "dirty", "busy", "timed out", "not a repository"). Git's own text is kept in the message for
 logs; it never holds a secret value because only ciphertext is ever written to a repository.
 """
 
@@ -103,6 +103,10 @@ class Repository:
         lowered = text.lower()
         if "not a git repository" in lowered:
             return self.error(doing, text, reason="not a repository", permanent=True)
+        if "index.lock" in lowered or "cannot lock ref" in lowered or "unable to create" in lowered:
+            # Another git process (a concurrent re-seal, a person) holds the lock or moved the
+            # branch first: worth a retry, which reads the branch afresh.
+            return self.error(doing, text, reason="busy")
         if any(word in lowered for word in _REFUSED):
             return self.error(doing, text, reason="push refused", permanent=True)
         if any(word in lowered for word in _DENIED):

@@ -201,3 +201,55 @@ def test_a_multi_document_file_keeps_its_other_documents(clone, sealing_configur
     after = list(yaml.safe_load_all((clone.path / "multi.yaml").read_text()))
     assert after[0] == docs[0] and after[2] == docs[2]
     assert after[1]["spec"]["encryptedData"]["p"] != docs[1]["spec"]["encryptedData"]["p"]
+
+
+def test_a_locked_clone_or_a_branch_moved_under_us_is_worth_a_retry(clone, sealing_configured, generated):
+    path = clone.add("a.yaml", "a", values={"v": "1"})
+    backend = SealedBackend("gitops", {"kind": "sealed", "path": str(clone.path)})
+    ctx = context(backend, path)
+    STEPS.create(ctx)
+    lock = clone.path / ".git" / "index.lock"
+    lock.write_text("")  # another git process is at work in the clone
+    with pytest.raises(BackendError) as caught:
+        STEPS.finish(ctx)
+    assert caught.value.reason == "busy" and not caught.value.permanent
+    lock.unlink()
+    STEPS.finish(ctx)  # the retry goes through
+    assert f"candlefish-run={ctx.token}" in git(clone.path, "log", "-1", "--format=%B", "main")
+
+
+def test_runs_finishing_at_once_in_one_clone_each_land_once(clone, sealing_configured, generated):
+    """Eight runs for eight manifests race to move main: git's ref lock lets one win at a time,
+    the losers get a temporary error and, retried as the engine would, land on top."""
+    import threading
+
+    paths = [clone.add(f"m{n}.yaml", f"m{n}", values={"v": "1"}) for n in range(8)]
+    backend = SealedBackend("gitops", {"kind": "sealed", "path": str(clone.path), "branch": "main"})
+    git(clone.path, "checkout", "--quiet", "--detach")  # the target is not checked out: update-ref races
+    contexts = [context(backend, path) for path in paths]
+    for ctx in contexts:
+        STEPS.create(ctx)
+    barrier, errors, retries = threading.Barrier(len(contexts)), [], []
+
+    def finish(ctx):
+        barrier.wait()
+        for _ in range(50):
+            try:
+                STEPS.finish(ctx)
+                return
+            except BackendError as exc:
+                if exc.permanent:
+                    errors.append(exc)
+                    return
+                retries.append(exc.reason)
+        errors.append("gave up")
+
+    threads = [threading.Thread(target=finish, args=(ctx,)) for ctx in contexts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    log = git(clone.path, "log", "--format=%B", "main")
+    assert all(log.count(f"candlefish-run={ctx.token}") == 1 for ctx in contexts)
+    assert git(clone.path, "rev-list", "--count", "main").strip() == str(8 + 8)
