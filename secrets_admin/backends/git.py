@@ -7,8 +7,11 @@ password fails at once instead of waiting on a terminal), and every failure beco
 logs; it never holds a secret value because only ciphertext is ever written to a repository.
 """
 
+import fcntl
 import os
 import subprocess
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +121,29 @@ class Repository:
         if "not possible to fast-forward" in lowered or "diverging" in lowered:
             return self.error(doing, text, reason="diverged", permanent=True)
         return self.error(doing, text, reason="git failed", permanent=True)
+
+    @contextmanager
+    def exclusive(self, doing: str, wait: float = 10):
+        """Hold the clone's console lock (a file lock in .git) while working in its working tree:
+        two git commands moving one checked-out branch at once can leave files half-updated.
+        Raises BackendError "busy" (temporary) if another holder keeps it longer than `wait`."""
+        path = self.path / ".git" / "candlefish.lock"
+        with open(path, "a+") as handle:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise self.error(
+                            doing, "another re-seal is at work in the clone", reason="busy"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # --- questions ------------------------------------------------------------------------
     def is_repository(self) -> bool:

@@ -182,13 +182,27 @@ def fast_forward(backend, path: str, *, token: str, title: str) -> str:
 
 def _move(backend, target: str, head: str, commit: str) -> None:
     repo = backend.repo
+    with repo.exclusive(f"fast-forward {target}"):
+        _move_locked(repo, backend, target, head, commit)
+
+
+def _move_locked(repo, backend, target: str, head: str, commit: str) -> None:
+    if repo.head(target) != head:
+        raise _error(backend, f"{target} moved on while fast-forwarding; retry", "busy", False)
     if repo.current_branch() == target:
         dirty = repo.dirty_files()
         if dirty:
             raise _error(
                 backend, f"uncommitted changes in the clone ({', '.join(dirty[:5])})", "dirty", False
             )
-        repo.run("merge", "--ff-only", "--quiet", commit, doing=f"fast-forward {target}")
+        try:
+            repo.run("merge", "--ff-only", "--quiet", commit, doing=f"fast-forward {target}")
+        except BackendError as exc:
+            if exc.reason != "diverged":
+                raise
+            # We checked `commit` descends from `head`: the branch moved on since (another run
+            # landed first). A retry reads it afresh and re-applies our change on top.
+            raise _error(backend, f"{target} moved on while fast-forwarding; retry", "busy", False) from None
     else:
         repo.run("update-ref", f"refs/heads/{target}", commit, head, doing=f"fast-forward {target}")
 

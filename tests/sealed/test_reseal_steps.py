@@ -218,14 +218,19 @@ def test_a_locked_clone_or_a_branch_moved_under_us_is_worth_a_retry(clone, seali
     assert f"candlefish-run={ctx.token}" in git(clone.path, "log", "-1", "--format=%B", "main")
 
 
-def test_runs_finishing_at_once_in_one_clone_each_land_once(clone, sealing_configured, generated):
-    """Eight runs for eight manifests race to move main: git's ref lock lets one win at a time,
-    the losers get a temporary error and, retried as the engine would, land on top."""
+@pytest.mark.parametrize("checked_out", [True, False], ids=["target-checked-out", "target-not-checked-out"])
+def test_runs_finishing_at_once_in_one_clone_each_land_once(
+    clone, sealing_configured, generated, checked_out
+):
+    """Eight runs for eight manifests race to move main (checked out: `merge --ff-only` in the
+    working tree; not: `update-ref` with the expected old value): one wins at a time, the losers
+    get a temporary error and, retried as the engine would, land on top."""
     import threading
 
     paths = [clone.add(f"m{n}.yaml", f"m{n}", values={"v": "1"}) for n in range(8)]
     backend = SealedBackend("gitops", {"kind": "sealed", "path": str(clone.path), "branch": "main"})
-    git(clone.path, "checkout", "--quiet", "--detach")  # the target is not checked out: update-ref races
+    if not checked_out:
+        git(clone.path, "checkout", "--quiet", "--detach")  # update-ref races instead of merge
     contexts = [context(backend, path) for path in paths]
     for ctx in contexts:
         STEPS.create(ctx)
@@ -249,7 +254,7 @@ def test_runs_finishing_at_once_in_one_clone_each_land_once(clone, sealing_confi
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    assert errors == [], (retries[-20:], git(clone.path, "status", "--porcelain"))
     log = git(clone.path, "log", "--format=%B", "main")
     assert all(log.count(f"candlefish-run={ctx.token}") == 1 for ctx in contexts)
     assert git(clone.path, "rev-list", "--count", "main").strip() == str(8 + 8)
