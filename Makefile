@@ -31,9 +31,10 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-## bench: every bench/*.py; each prints one RESULT {json} line
+## bench: every bench/*.py; each prints one RESULT {json} line (all run; fails if any failed)
 bench: $(VENV)/.installed
-	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+	@failed=""; for script in bench/*.py; do echo "== $$script"; $(PY) $$script || failed="$$failed $$script"; done; \
+	if [ -n "$$failed" ]; then echo "make bench: failed:$$failed" >&2; exit 1; fi
 
 ## check: Django system checks (configuration problems, with their ids)
 check: $(VENV)/.installed

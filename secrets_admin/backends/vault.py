@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from urllib.parse import quote
 
@@ -169,12 +169,19 @@ class VaultBackend(vault_values.RotationValues, SecretBackend):
         item yields a ListingProblem (a folder's path ends in "/": nothing under it was seen);
         failing at an engine's root raises BackendError."""
         engines = self.engines()
-        if "kv" in engines:
-            yield from self._walk_kv()
-        if "pki" in engines:
-            yield from self.walk_pki()
-        if "database" in engines:
-            yield from self._walk_database()
+        # One pool for the whole walk: its threads keep their clients (and HTTP connections)
+        # from folder to folder, instead of starting 8 threads and connections per folder.
+        with ThreadPoolExecutor(max_workers=self._workers(), thread_name_prefix=f"walk-{self.name}") as pool:
+            self._local.pool = pool
+            try:
+                if "kv" in engines:
+                    yield from self._walk_kv()
+                if "pki" in engines:
+                    yield from self.walk_pki()
+                if "database" in engines:
+                    yield from self._walk_database()
+            finally:
+                self._local.pool = None
 
     def describe(self, path: str) -> RemoteSecret:
         engine, rest = self._split(path)
@@ -295,6 +302,11 @@ class VaultBackend(vault_values.RotationValues, SecretBackend):
         return True
 
     def _walk_kv(self):
+        yield from self._read_all(self._kv_jobs())
+
+    def _kv_jobs(self):
+        """Read jobs for every key, folder by folder (depth-first), listed lazily: the next
+        folder is listed while the reads of the previous one are still in flight."""
         kv = self.mounts["kv"]
         root = (self.config.get("kv_prefix") or "").strip("/")
         root = f"{root}/" if root else ""
@@ -309,28 +321,40 @@ class VaultBackend(vault_values.RotationValues, SecretBackend):
                 yield ListingProblem(self.name, f"{kv}/{folder}", exc)
                 continue
             keys = sorted(keys)
-            jobs = [(f"{kv}/{folder}{key}", self._kv, folder + key) for key in keys if not key.endswith("/")]
-            yield from self._read_all(jobs)
+            yield from (
+                (f"{kv}/{folder}{key}", self._kv, folder + key) for key in keys if not key.endswith("/")
+            )
             folders = [folder + key for key in keys if key.endswith("/") and folder + key != STAGING]
             pending.extend(reversed(folders))  # depth-first
 
-    def _read_all(self, jobs: list[tuple]):
+    def _read_all(self, jobs):
         """Run `_item(*job)` for every job and yield the results in order, with up to `workers`
-        (config, default 8) reads in flight: a walk is latency-bound, one request per secret."""
-        workers = int(self.config.get("workers") or 8)
-        if workers <= 1 or len(jobs) <= 1:
-            yield from (self._item(*job) for job in jobs)
+        (config, default 8) reads in flight: a walk is latency-bound, one request per secret.
+        A ListingProblem among the jobs is passed through in its place."""
+        pool = getattr(self._local, "pool", None)
+        if self._workers() <= 1 or pool is None:
+            yield from (job if isinstance(job, ListingProblem) else self._item(*job) for job in jobs)
             return
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"walk-{self.name}") as pool:
-            todo, window = iter(jobs), deque()
-            for job in islice(todo, workers * 2):
-                window.append(pool.submit(self._item, *job))
-            while window:
-                result = window.popleft().result()
-                job = next(todo, None)
-                if job is not None:
-                    window.append(pool.submit(self._item, *job))
-                yield result
+
+        def submit(job):
+            if isinstance(job, ListingProblem):
+                done = Future()
+                done.set_result(job)
+                return done
+            return pool.submit(self._item, *job)
+
+        todo, window = iter(jobs), deque()
+        for job in islice(todo, self._workers() * 2):
+            window.append(submit(job))
+        while window:
+            result = window.popleft().result()
+            job = next(todo, None)
+            if job is not None:
+                window.append(submit(job))
+            yield result
+
+    def _workers(self) -> int:
+        return max(1, int(self.config.get("workers") or 8))
 
     def _item(self, path: str, read, *args):
         try:

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from secrets_admin.inventory import filters
 from secrets_admin.inventory.models import RotationPolicy, Secret, SecretVersion, SyncRun
 
 
@@ -16,8 +17,25 @@ class ReadOnly(admin.ModelAdmin):
         return False
 
 
+class TagFilter(admin.SimpleListFilter):
+    """?tag=key or ?tag=key=value, answered like the inventory page's tag filter."""
+
+    title, parameter_name = "tag", "tag"
+
+    def lookups(self, request, model_admin):
+        current = self.value()
+        return [(current, current)] if current else [("tier=gold", "tier=gold")]
+
+    def queryset(self, request, queryset):
+        return filters.tagged(queryset, self.value() or "")
+
+
 @admin.register(Secret)
 class SecretAdmin(ReadOnly):
+    # Configured like the inventory page (bench/inventory.py compares the two): its page size,
+    # no full-table count, its search columns and the same tag filter.
+    list_per_page = 25
+    show_full_result_count = False
     list_display = (
         "path",
         "backend",
@@ -28,8 +46,8 @@ class SecretAdmin(ReadOnly):
         "next_due",
         "last_rotated",
     )
-    list_filter = ("backend", "kind", "environment", "status")
-    search_fields = ("path", "name")
+    list_filter = ("backend", "kind", "environment", "status", TagFilter)
+    search_fields = filters.SEARCHED
 
 
 @admin.register(SecretVersion)

@@ -255,3 +255,38 @@ def test_certificates_sync_with_expiry_and_the_graceful_policy(settings, openbao
     assert secret.next_due == secret.created_at < secret.expires_at - timezone.timedelta(days=9)
     assert secret.status == "overdue"  # inside the 30-day renewal window already
     assert not secret.writable
+
+
+def test_an_unchanged_estate_writes_no_inventory_row(kv_backend, put_kv):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    put_kv("a", "1", owner="team-a")
+    put_kv("b", "2")
+    sync_backend("kvtest", actor="test")
+
+    with CaptureQueriesContext(connection) as queries:
+        run = sync_backend("kvtest", actor="test")
+
+    assert run.state == "succeeded" and run.seen == 2
+    writes = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith(("UPDATE", "INSERT", "DELETE"))
+        and ('"inventory_secret"' in q["sql"].split("SET")[0] or "inventory_secretversion" in q["sql"][:40])
+    ]
+    assert writes == []  # only the run's own row and its audit entry are written
+
+
+def test_a_vanished_secret_is_found_although_last_seen_is_recent(kv_backend, put_kv, kv, kv_prefix):
+    """last_seen moves at most hourly; the walk's own set of seen rows decides what vanished."""
+    put_kv("keep", "1")
+    put_kv("gone", "2")
+    sync_backend("kvtest", actor="test")
+    kv.secrets.kv.v2.delete_metadata_and_all_versions(path=f"{kv_prefix}/gone", mount_point="secret")
+
+    run = sync_backend("kvtest", actor="test")
+
+    assert run.vanished == 1
+    assert Secret.objects.get(path=f"secret/{kv_prefix}/gone").status == "missing"
+    assert Secret.objects.get(path=f"secret/{kv_prefix}/keep").missing_since is None

@@ -8,7 +8,7 @@ stored row as it was. Secrets not seen in a complete walk are marked missing (ne
 
 import json
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -23,7 +23,7 @@ from secrets_admin.inventory import actions
 from secrets_admin.inventory.models import RotationPolicy, Secret, SecretVersion, SyncRun
 from secrets_admin.inventory.models.choices import Environment, Kind, Status, VersionState
 from secrets_admin.inventory.services import status as status_service
-from secrets_admin.inventory.services.sync_guard import Heartbeat, RunAbandoned, start_run
+from secrets_admin.inventory.services.sync_guard import Heartbeat, RunAbandoned, read_ahead, start_run
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,10 @@ TRACKED = (
     "details",
     "problem",
 )
-SAVED = (*TRACKED, "next_due", "status", "missing_since")
 QUIET = {"remote_updated_at", "last_accessed"}
+UPDATE_BATCH = 100
+KINDS, ENVIRONMENTS = tuple(Kind.values), tuple(Environment.values)  # Django rebuilds .values per call
+LAST_SEEN_EVERY = timedelta(hours=1)  # how stale `last_seen` may get before a sync writes it anew
 
 
 def sync_backend(name: str, *, actor) -> SyncRun:
@@ -68,7 +70,7 @@ def sync_backend(name: str, *, actor) -> SyncRun:
     try:
         failure = None
         buffer = []
-        items = iter(get_backend(name).iter_secrets())
+        items = read_ahead(get_backend(name).iter_secrets(), depth=CHUNK * 2)
         while True:
             try:
                 item = next(items)
@@ -111,6 +113,8 @@ class _Context:
         self.policy_by_id = {p.pk: p for p in policies}
         self.default_policy = {p.kind: p for p in policies if p.is_default}
         self.new_versions: list[SecretVersion] = []
+        self.dirty: set[str] = set()  # columns some row of the current chunk changed
+        self.seen: set[int] = set()  # ids of stored secrets this walk found (or could not see into)
         self.updated_versions: list[SecretVersion] = []
 
 
@@ -147,14 +151,18 @@ def _apply_chunk(ctx: _Context, items: list) -> None:
                 new.append(secret)
                 continue
             seen_ids.append(secret.pk)
-            differs, counted = _assign(secret, fields)
+            differs, counted = _assign(secret, fields, ctx.dirty)
             if secret.missing_since is not None:
                 secret.missing_since, differs, counted = None, True, True
+                ctx.dirty.add("missing_since")
             versions_differ = _reconcile_versions(
                 secret, remote.versions, known_versions.get(secret.pk, {}), ctx
             )
             policy = ctx.policy_by_id.get(secret.rotation_policy_id)
-            if status_service.refresh(secret, policy, now) or differs:
+            if status_service.refresh(secret, policy, now):
+                ctx.dirty.update(("next_due", "status"))
+                differs = True
+            if differs:
                 changed.append(secret)
             if counted or versions_differ:
                 run.changed += 1
@@ -175,10 +183,21 @@ def _apply_chunk(ctx: _Context, items: list) -> None:
                 if secret.problem:
                     run.log(secret.path, secret.problem)
         if changed:
-            Secret.objects.bulk_update(changed, SAVED, batch_size=CHUNK)
+            # Only the columns that changed, in small batches: bulk_update's CASE per column per
+            # row grows with both, and an all-columns, 500-row statement cost seconds.
+            Secret.objects.bulk_update(changed, sorted(ctx.dirty), batch_size=UPDATE_BATCH)
+        ctx.dirty = set()
         _flush_versions(ctx)
-        if seen_ids:
-            Secret.objects.filter(pk__in=seen_ids).update(last_seen=now)
+        ctx.seen.update(seen_ids)
+        ctx.seen.update(secret.pk for secret in new)
+        # An unchanged estate writes nothing: last_seen moves once per LAST_SEEN_EVERY, not per run
+        # (vanished secrets are found from ctx.seen, not from last_seen).
+        old = now - LAST_SEEN_EVERY
+        stale = [
+            s.pk for s in existing.values() if s.pk in ctx.seen and (s.last_seen is None or s.last_seen < old)
+        ]
+        if stale:
+            Secret.objects.filter(pk__in=stale).update(last_seen=now)
         run.seen += len(remotes)
         run.created += len(new)
         if not run.save_progress():
@@ -193,23 +212,27 @@ def _record_problem(ctx, problem: ListingProblem, secret, changed, seen_ids, now
     message = str(problem.error)
     ctx.run.log(problem.path, message)
     prefix = problem.path.rstrip("/") + "/"
-    Secret.objects.filter(backend=ctx.name, path__startswith=prefix).update(last_seen=now)
+    ctx.seen.update(
+        Secret.objects.filter(backend=ctx.name, path__startswith=prefix).values_list("pk", flat=True)
+    )
     if secret is not None:
         seen_ids.append(secret.pk)
         if secret.problem != message and secret.missing_since is None:
             secret.problem = message[:2000]
             status_service.refresh(secret, ctx.policy_by_id.get(secret.rotation_policy_id), now)
+            ctx.dirty.update(("problem", "next_due", "status"))
             if secret not in changed:
                 changed.append(secret)
 
 
-def _assign(secret, fields: dict) -> tuple[bool, bool]:
+def _assign(secret, fields: dict, dirty: set) -> tuple[bool, bool]:
     """Copy fields onto the row. Returns (anything differs, a change worth counting): the
     backend's own updated time moves with our own metadata writes, so alone it is saved quietly."""
     differs = counted = False
     for key, value in fields.items():
         if getattr(secret, key) != value:
             setattr(secret, key, value)
+            dirty.add(key)
             differs = True
             counted = counted or key not in QUIET
     return differs, counted
@@ -270,11 +293,12 @@ def _flush_versions(ctx) -> None:
 
 def _mark_vanished(ctx) -> None:
     run, now = ctx.run, timezone.now()
-    gone = list(
-        Secret.objects.filter(backend=ctx.name, missing_since__isnull=True).filter(
-            Q(last_seen__lt=run.started_at) | Q(last_seen__isnull=True)
-        )
+    # Not seen by this walk, and not touched since it started (a secret registered meanwhile).
+    candidates = Secret.objects.filter(backend=ctx.name, missing_since__isnull=True).filter(
+        Q(last_seen__lt=run.started_at) | Q(last_seen__isnull=True)
     )
+    gone_ids = set(candidates.values_list("pk", flat=True)) - ctx.seen
+    gone = list(Secret.objects.filter(pk__in=gone_ids)) if gone_ids else []
     for secret in gone:
         secret.missing_since = now
         secret.status = Status.MISSING
@@ -330,9 +354,9 @@ def remote_fields(remote: RemoteSecret) -> dict:
     """Model fields from a backend description. Console-owned metadata (owner, purpose,
     environment) is taken only when the backend has it; bad values become a problem, not a crash."""
     problems = []
-    kind = remote.kind if remote.kind in Kind.values else Kind.GENERIC
-    if remote.kind not in Kind.values:
-        problems.append(f"kind {remote.kind!r} is not one of {'|'.join(Kind.values)}")
+    kind = remote.kind if remote.kind in KINDS else Kind.GENERIC
+    if remote.kind not in KINDS:
+        problems.append(f"kind {remote.kind!r} is not one of {'|'.join(KINDS)}")
     fields = {
         "name": (remote.name or remote.path.rsplit("/", 1)[-1])[:512],
         "kind": kind,
@@ -354,10 +378,10 @@ def remote_fields(remote: RemoteSecret) -> dict:
     if meta.get("purpose"):
         fields["purpose"] = meta["purpose"][:2000]
     env = meta.get("environment", "")
-    if env in Environment.values:
+    if env in ENVIRONMENTS:
         fields["environment"] = env
     elif env:
-        problems.append(f"environment {env!r} is not one of {'|'.join(Environment.values)}")
+        problems.append(f"environment {env!r} is not one of {'|'.join(ENVIRONMENTS)}")
     reported = (remote.details or {}).get("problems") or []
     problems += [str(p)[:500] for p in (reported if isinstance(reported, list | tuple) else [reported])]
     fields["problem"] = "; ".join(dict.fromkeys(problems))[:2000]  # the adapter may report the same

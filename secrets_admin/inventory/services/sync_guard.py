@@ -13,6 +13,8 @@ and stops without touching the inventory again (`RunAbandoned`).
 """
 
 import logging
+import queue
+import threading
 import time
 from datetime import timedelta
 
@@ -99,3 +101,49 @@ class Heartbeat:
         self.last = time.monotonic()
         if not self.run.save_progress():
             raise RunAbandoned(self.run.pk)
+
+
+def read_ahead(iterator, *, depth: int):
+    """Yield what `iterator` yields, walked by a thread of its own up to `depth` items ahead, so
+    the backend reads go on while the caller writes a chunk to the database (the walk touches no
+    database). An exception of the walk is raised here, where the item would have come. Leaving
+    early stops the walk and closes it."""
+    handoff = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(message) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(message, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def walk():
+        try:
+            for item in iterator:
+                if not put(("item", item)):
+                    return
+            put(("done", None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put(("error", exc))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=walk, name="sync-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "item":
+                yield value
+            elif kind == "done":
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        worker.join(timeout=30)
