@@ -111,3 +111,15 @@ def test_a_process_killed_at_a_step_boundary_leaves_a_run_the_reconciler_finishe
     assert git(sealed_backend.path, "rev-list", "--count", "main").strip() == "2"
     assert opens(sealed_backend, sealing_configured, sealed_secret.path) != "old-token"
     assert AuditEntry.objects.filter(action="rotation.run.resumed", target_id=str(run.pk)).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_sealed_secret_under_an_ordinary_policy_rotates_by_resealing(sealed_secret, sealing_configured):
+    from secrets_admin.inventory.models import RotationPolicy
+
+    policy = RotationPolicy.objects.filter(kind="api_key", is_default=True).first()
+    assert policy is not None and policy.strategy != "reseal"
+    Secret.objects.filter(pk=sealed_secret.pk).update(rotation_policy=policy)
+    sealed_secret.refresh_from_db()
+    run = start_run(sealed_secret, actor="test", reason="schedule")
+    assert run.strategy == "reseal"

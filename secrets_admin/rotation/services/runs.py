@@ -1,5 +1,6 @@
 """Starting and cancelling rotation runs: short audited transactions, the work is queued after commit."""
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -42,6 +43,8 @@ def policy_strategy(secret: Secret) -> str:
         policy = effective_policy(secret)
     if policy is None:
         raise PolicyForbids(f"{secret} has no rotation policy; give it one first")
+    if settings.SECRET_BACKENDS.get(secret.backend, {}).get("kind") == "sealed":
+        return "reseal"  # a SealedSecret in Git rotates only by re-sealing; the policy gives the when
     return policy.strategy
 
 
