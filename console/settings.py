@@ -216,6 +216,8 @@ CELERY_BEAT_SCHEDULE = {
     # Break-glass: expire unapproved requests, end grants at expiry, read OpenBao's audit file.
     "breakglass-expire": {"task": "breakglass.expire", "schedule": 30.0},
     "breakglass-record": {"task": "breakglass.record_sessions", "schedule": 5.0},
+    # Sealed Secrets: note new sealing keys; remind the security team until each is backed up.
+    "sealed-check-keys": {"task": "sealed.check_keys", "schedule": 3600.0},
     # Rotation: resume runs whose worker died, start what is due, alert on missed rotations,
     # retire blue-green's old versions after their overlap.
     "rotation-reconcile": {"task": "rotation.reconcile", "schedule": 30.0},

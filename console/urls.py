@@ -17,6 +17,7 @@ urlpatterns = [
     path("schedule/", include("secrets_admin.schedule.urls")),
     path("rotation/", include("secrets_admin.rotation.urls")),
     path("access/", include("breakglass.urls")),
+    path("sealed/", include("secrets_admin.sealed.urls")),
     path("admin/", admin.site.urls),
 ]
 

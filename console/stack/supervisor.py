@@ -181,6 +181,10 @@ def main(argv=None) -> int:
             ),
         }
         env.pop("AWS_PROFILE", None)
+        # Sealed Secrets: a demo controller key pair and a git repository of manifests sealed for it.
+        from secrets_admin.sealed import demo as sealed_demo
+
+        env.update(sealed_demo.prepare(data / "sealed", env.get("SECRET_BACKENDS", "")))
         migrate = Background(manage, env, "migrate", "--noinput", "-v", "0")
         migrate.start()
         for server in servers:

@@ -70,6 +70,10 @@ CERTIFICATE_EXPIRING = define(
 BACKEND_UNAVAILABLE = define(
     "backend.unavailable", Severity.CRITICAL, "A secret backend is unreachable or sealed"
 )
+# Sealed Secrets (raised by secrets_admin.sealed's hourly check until someone confirms).
+SEALED_KEY_BACKUP = define(
+    "sealed.key_backup", Severity.WARNING, "A new sealing key needs a backup (the security team confirms it)"
+)
 # The audit ledger. Not audited: a broken chain cannot vouch for a new entry.
 AUDIT_CHAIN_BROKEN = define(
     "audit.chain_broken", Severity.CRITICAL, "The audit chain is broken", audited=False

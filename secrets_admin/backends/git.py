@@ -3,12 +3,15 @@
 No shell (argument lists only), a time limit on every call, no prompts (a remote that wants a
 password fails at once instead of waiting on a terminal), and every failure becomes a
 `BackendError` whose reason names the cause in words ("unreachable", "not found", "refused",
-"diverged", "dirty", "timed out", "not a repository"). Git's own text is kept in the message for
+"diverged", "dirty", "busy", "timed out", "not a repository"). Git's own text is kept in the message for
 logs; it never holds a secret value because only ciphertext is ever written to a repository.
 """
 
+import fcntl
 import os
 import subprocess
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,19 +55,19 @@ class Repository:
         self.backend = backend
         self.timeout = timeout
 
-    def run(self, *args: str, doing: str, input: str | None = None, check: bool = True) -> str:
+    def run(self, *args: str, doing: str, input: str | None = None, check: bool = True, env=None) -> str:
         """Run `git <args>` in the clone; return stdout. Raise BackendError on failure (when
         `check`) or timeout."""
-        done = self._call(args, doing, input)
+        done = self._call(args, doing, input, env)
         if check and done.returncode != 0:
             raise self.classified(doing, " ".join((done.stderr or done.stdout).split()))
         return done.stdout
 
     def succeeds(self, *args: str, doing: str) -> bool:
         """Whether `git <args>` exits 0 (for yes/no questions such as merge-base --is-ancestor)."""
-        return self._call(args, doing, None).returncode == 0
+        return self._call(args, doing, None, None).returncode == 0
 
-    def _call(self, args, doing: str, input: str | None) -> subprocess.CompletedProcess:
+    def _call(self, args, doing: str, input: str | None, extra: dict | None) -> subprocess.CompletedProcess:
         env = {
             **os.environ,
             "GIT_TERMINAL_PROMPT": "0",  # never wait for a password on a terminal nobody watches
@@ -72,6 +75,7 @@ class Repository:
             "SSH_ASKPASS": "true",
             "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=10",
             "LC_ALL": "C",  # git's messages in English: the reasons below match on them
+            **(extra or {}),
         }
         if not self.path.is_dir():
             raise self.error(doing, f"{self.path} does not exist", reason="not found", permanent=True)
@@ -102,6 +106,10 @@ class Repository:
         lowered = text.lower()
         if "not a git repository" in lowered:
             return self.error(doing, text, reason="not a repository", permanent=True)
+        if "index.lock" in lowered or "cannot lock ref" in lowered or "unable to create" in lowered:
+            # Another git process (a concurrent re-seal, a person) holds the lock or moved the
+            # branch first: worth a retry, which reads the branch afresh.
+            return self.error(doing, text, reason="busy")
         if any(word in lowered for word in _REFUSED):
             return self.error(doing, text, reason="push refused", permanent=True)
         if any(word in lowered for word in _DENIED):
@@ -113,6 +121,29 @@ class Repository:
         if "not possible to fast-forward" in lowered or "diverging" in lowered:
             return self.error(doing, text, reason="diverged", permanent=True)
         return self.error(doing, text, reason="git failed", permanent=True)
+
+    @contextmanager
+    def exclusive(self, doing: str, wait: float = 10):
+        """Hold the clone's console lock (a file lock in .git) while working in its working tree:
+        two git commands moving one checked-out branch at once can leave files half-updated.
+        Raises BackendError "busy" (temporary) if another holder keeps it longer than `wait`."""
+        path = self.path / ".git" / "candlefish.lock"
+        with open(path, "a+") as handle:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise self.error(
+                            doing, "another re-seal is at work in the clone", reason="busy"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # --- questions ------------------------------------------------------------------------
     def is_repository(self) -> bool:

@@ -159,7 +159,8 @@ class SealedBackend(SecretBackend):
             return
         if dirty or self.repo.current_branch() != branch:
             return  # never move a tree someone is working in
-        self.repo.run("merge", "--ff-only", "--quiet", theirs, doing=f"fast-forward {branch}")
+        with self.repo.exclusive(f"fast-forward {branch}"):
+            self.repo.run("merge", "--ff-only", "--quiet", theirs, doing=f"fast-forward {branch}")
 
     # --- records ---------------------------------------------------------------------------
     def record(self, manifest: Manifest, commits) -> RemoteSecret:

@@ -113,10 +113,20 @@ def load_private_key(path: str) -> rsa.RSAPrivateKey:
 _cache: dict[tuple, list[SealingCertificate]] = {}
 
 
+def _mtime(path: str) -> float:
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return -1.0
+
+
 def certificates() -> list[SealingCertificate]:
     """The configured certificates, oldest first (by not-before), each with its private key when
-    one is configured. Cached per configuration; BackendError if a file is unreadable."""
-    key = (tuple(settings.SEALED_CERTIFICATES), tuple(settings.SEALED_PRIVATE_KEYS))
+    one is configured. Cached per configuration and file times; BackendError if a file is
+    unreadable."""
+    key = tuple(
+        (path, _mtime(path)) for path in [*settings.SEALED_CERTIFICATES, "|", *settings.SEALED_PRIVATE_KEYS]
+    )  # a file replaced in place (the controller renewed its key) is read again
     if key not in _cache:
         privates = {}
         for path in settings.SEALED_PRIVATE_KEYS:

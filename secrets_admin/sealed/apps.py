@@ -8,4 +8,4 @@ class SealedConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from secrets_admin.sealed import checks  # noqa: F401  (registers the system checks)
+        from secrets_admin.sealed import actions, checks  # noqa: F401  (audit actions, system checks)

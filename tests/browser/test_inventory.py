@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser, requires_chromium]
 
 def test_the_seeded_estate_reads_in_a_persons_words(stack, carol):
     seeded = query(stack, "SELECT backend, state, created FROM inventory_syncrun ORDER BY id")
-    assert {row[0] for row in seeded} == {"vault", "aws"} and sum(row[2] for row in seeded) >= 40
+    assert {row[0] for row in seeded} == {"vault", "aws", "gitops"} and sum(row[2] for row in seeded) >= 40
     page = carol.page()
 
     page.goto(f"{stack.url}/inventory/?q=billing-ftp")

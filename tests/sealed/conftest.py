@@ -45,7 +45,11 @@ def sealing_configured(settings, controller_keys):
     """The console knows both certificates and, as in the demo, both private keys."""
     settings.SEALED_CERTIFICATES = [str(k.certificate) for k in controller_keys.values()]
     settings.SEALED_PRIVATE_KEYS = [str(k.private_key) for k in controller_keys.values()]
-    return {name: sealed_certs.load_certificate(str(k.certificate))[0] for name, k in controller_keys.items()}
+    known = {cert.fingerprint: cert for cert in sealed_certs.certificates()}  # with their private keys
+    return {
+        name: known[sealed_certs.load_certificate(str(k.certificate))[0].fingerprint]
+        for name, k in controller_keys.items()
+    }
 
 
 class Clone:

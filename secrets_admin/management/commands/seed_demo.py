@@ -31,6 +31,7 @@ class Command(BaseCommand):
 
         make_due(self.stdout)
         self._check_alerts()
+        self._check_sealing_keys()
         self._verify_audit()
 
     def _sync_inventory(self):
@@ -51,6 +52,13 @@ class Command(BaseCommand):
 
         result = check_certificates()
         self.stdout.write(f"alerts: {len(result['raised'])} certificate(s) expire within 30 days")
+
+    def _check_sealing_keys(self):
+        """Note the demo's sealing keys now, so the backup reminder shows from the first start."""
+        from secrets_admin.sealed.services import check_sealing_keys
+
+        result = check_sealing_keys()
+        self.stdout.write(f"sealed secrets: {len(result['reminded'])} sealing key(s) await a backup")
 
     def _verify_audit(self):
         """Link what the demo wrote and check the chain once (which anchors its head), so the

@@ -48,6 +48,8 @@ def policy_strategy(secret: Secret) -> str:
     policy = effective_policy(secret)
     if policy is None:
         raise PolicyForbids(f"{secret} has no rotation policy; give it one first")
+    if settings.SECRET_BACKENDS.get(secret.backend, {}).get("kind") == "sealed":
+        return "reseal"  # a SealedSecret in Git rotates only by re-sealing; the policy gives the when
     return policy.strategy
 
 
