@@ -8,32 +8,17 @@ import time
 
 import hvac
 import hvac.exceptions
-import pyotp
 import pytest
 
-from tests.browser.conftest import _person, demo_key, query
+from tests.browser.conftest import _person, fresh_code, query
 from tests.markers import requires_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, requires_chromium]
-_used: dict[str, int] = {}
 APPROVALS = 'SELECT "group", approver_name FROM breakglass_approval WHERE request_id=? AND voided_at IS NULL'
 
 
-def fresh_code(stack, username) -> str:
-    """A code at a time step this person has not used yet (each code works once), waiting for
-    the next step when the ones inside the tolerance are spent."""
-    now = int(time.time() // 30)
-    step = max(_used.get(username, now) + 1, now - 1)
-    while step > int(time.time() // 30) + 1:
-        time.sleep(1)
-    _used[username] = step
-    return pyotp.TOTP(demo_key(stack, username)).at(step * 30)
-
-
 def person(chromium, stack, username):
-    found = _person(chromium, stack, username)
-    _used[username] = int(time.time() // 30)  # the login spent a code of this step
-    return found
+    return _person(chromium, stack, username)
 
 
 def wait_for(check, seconds=30):
