@@ -5,13 +5,12 @@ demo repository whose ciphertext opens with the demo controller's current privat
 import subprocess
 import time
 
-import pyotp
 import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 
 from secrets_admin.backends import sealing
-from tests.browser.conftest import demo_key, query
+from tests.browser.conftest import fresh_code, query
 from tests.markers import requires_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, requires_chromium]
@@ -24,7 +23,7 @@ def test_a_campaign_started_on_the_page_reseals_the_old_manifests(stack, carol):
     assert "Sealed for an older certificate (2)" in main and "stripe-api" in main
     assert "malformed YAML" not in main  # a file-level problem belongs to the sync run, not a manifest
     assert page.locator("#certificates tbody tr").count() == 2
-    code = pyotp.TOTP(demo_key(stack, "carol")).at(time.time() + 30)  # the login used this time step
+    code = fresh_code(stack, "carol")  # a step the login did not spend
     page.fill("#id_otp_code", code)
     page.click("button:has-text('Start re-seal campaign')")
     page.wait_for_selector("text=Re-seal campaign #")
