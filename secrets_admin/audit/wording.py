@@ -7,6 +7,7 @@ without touching the chain.
 """
 
 from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -77,8 +78,10 @@ def target_url(entry) -> str:
         if page:
             return reverse(page, args=[entry.target_id])
         if model is not None and hasattr(model, "get_absolute_url"):
+            # An unsaved stand-in: no query per row. A get_absolute_url that needs a related row
+            # (a review's grant) cannot answer from it, and the entry links to its entries instead.
             return model(pk=model._meta.pk.to_python(entry.target_id)).get_absolute_url()
-    except (NoReverseMatch, ValueError, TypeError, LookupError):
+    except (NoReverseMatch, ValueError, TypeError, LookupError, ObjectDoesNotExist):
         pass
     return audit_filter_url(target_type=entry.target_type, target_id=entry.target_id)
 

@@ -137,3 +137,14 @@ def test_an_entry_without_the_words_its_sentence_needs_falls_back_to_its_descrip
     assert str(wording.sentence(old)) == "carol: A security-team member added a user to a group."
     assert str(wording.sentence(plain)) == "The console: A test did a thing."
     assert actions.sentence_for(THING_DONE) is None
+
+
+def test_a_target_whose_page_needs_a_related_row_links_to_its_entries():
+    """A review's page is its grant's request: the stand-in without a grant cannot tell, so the
+    row links to every entry about the review instead of failing the whole page."""
+    entry = AuditEntry(
+        action=THING_DONE, actor_name="carol", data={},
+        target_type="breakglass.incidentreview", target_id="7", target_repr="review #7",
+    )  # fmt: skip
+    assert wording.target_url(entry) == "/audit/?target_type=breakglass.incidentreview&target_id=7"
+    assert 'href="/audit/?target_type=breakglass.incidentreview' in str(wording.sentence(entry))
