@@ -184,6 +184,7 @@ def main() -> None:
     result = {
         "estate": estate,
         "rounds": ROUNDS,
+        "load_average": [round(x, 1) for x in os.getloadavg()],  # the VM is shared: say how busy
         **stats,
         "rows_due_vs_plain_p95": round(ratio, 2),
         "plain_count": len(work["plain_ids"]()),

@@ -213,6 +213,9 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-reconcile": {"task": "alerts.reconcile", "schedule": 60.0},
     "alerts-check-backends": {"task": "alerts.check_backends", "schedule": 60.0},
     "alerts-check-certificates": {"task": "alerts.check_certificates", "schedule": 3600.0},
+    # Break-glass: expire unapproved requests, end grants at expiry, read OpenBao's audit file.
+    "breakglass-expire": {"task": "breakglass.expire", "schedule": 30.0},
+    "breakglass-record": {"task": "breakglass.record_sessions", "schedule": 5.0},
     # Rotation: resume runs whose worker died, start what is due, alert on missed rotations,
     # retire blue-green's old versions after their overlap.
     "rotation-reconcile": {"task": "rotation.reconcile", "schedule": 30.0},
@@ -233,6 +236,15 @@ ROTATION_HOOK_TIMEOUT = envint("ROTATION_HOOK_TIMEOUT", 10, minimum=1)
 # A running sync whose heartbeat is older than this (seconds) lost its worker: it is marked
 # abandoned and the next sync of its backend proceeds. A live run beats every few seconds.
 INVENTORY_SYNC_TIMEOUT = envint("INVENTORY_SYNC_TIMEOUT", 300, minimum=1)
+
+# --- Break-glass and access requests ------------------------------------------------------------
+BREAKGLASS_DEFAULT_HOURS = envint("BREAKGLASS_DEFAULT_HOURS", 4, minimum=1)  # a break-glass grant's length
+BREAKGLASS_MAX_HOURS = envint("BREAKGLASS_MAX_HOURS", 8, minimum=1)  # the cap a request cannot pass
+ACCESS_MAX_HOURS = envint("ACCESS_MAX_HOURS", 24, minimum=1)  # the cap of everyday (standard) access
+BREAKGLASS_PENDING_MINUTES = envint("BREAKGLASS_PENDING_MINUTES", 60, minimum=1)  # then: expired unapproved
+BREAKGLASS_REVIEW_DAYS = envint("BREAKGLASS_REVIEW_DAYS", 3, minimum=1)  # unsigned review: escalation alert
+# OpenBao's file audit device, as this host sees it: session recording tails it ("" = off).
+BREAKGLASS_AUDIT_LOG = env("BREAKGLASS_AUDIT_LOG", "")
 
 # --- Secret backends --------------------------------------------------------------------------
 # Named connections; the inventory keeps the name. One Vault and one AWS come from the plain

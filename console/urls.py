@@ -13,7 +13,10 @@ urlpatterns = [
     path("inventory/", include("secrets_admin.inventory.urls")),
     path("audit/", include("secrets_admin.audit.urls")),
     path("alerts/", include("secrets_admin.alerts.urls")),
+    path("rotation/leases/", include("secrets_admin.rotation.lease_urls")),
     path("schedule/", include("secrets_admin.schedule.urls")),
+    path("rotation/", include("secrets_admin.rotation.urls")),
+    path("access/", include("breakglass.urls")),
     path("admin/", admin.site.urls),
 ]
 

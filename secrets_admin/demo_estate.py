@@ -145,6 +145,9 @@ def _seed_pki(vault, stdout) -> None:
             made += 1
     left = len(CERTIFICATES) - made
     stdout.write(f"demo estate: {made} new certificates in {vault.name}/{pki} ({left} already there)")
+    from secrets_admin.demo_targets import seed_renewable_certificates
+
+    seed_renewable_certificates(vault, stdout)
 
 
 def _seed_database(vault, stdout) -> None:

@@ -28,6 +28,35 @@ ROLLING = [
 ]
 
 
+# A certificate the graceful strategy renews in make run: 90 days of life, 20 left (issued
+# backdated through a role of its own), so its replacement (90 days again) is not due at once.
+# The other demo certificates live shorter than the 30-day lead and renew in their last third.
+RENEWABLE_CERTIFICATES = [("billing.payments.internal", "480h", "1680h")]  # (name, ttl, backdated by)
+
+
+def seed_renewable_certificates(vault, stdout) -> None:
+    pki = vault.mounts["pki"]
+    present = {item.name for item in vault.walk_pki() if getattr(item, "name", None)}
+    made = 0
+    for common_name, ttl, backdate in RENEWABLE_CERTIFICATES:
+        if common_name in present:
+            continue
+        role = "candlefish-demo-backdated"
+        body = {"allow_any_name": True, "max_ttl": "8760h", "key_type": "ec", "key_bits": 256,
+                "not_before_duration": backdate}  # fmt: skip
+        vault._call("POST", f"{pki}/roles/{role}", "write the backdated demo role", json=body)
+        answer = vault._call(
+            "POST",
+            f"{pki}/issue/{role}",
+            "issue a demo certificate",
+            json={"common_name": common_name, "ttl": ttl},
+        )
+        del answer  # holds the private key
+        made += 1
+    left = len(RENEWABLE_CERTIFICATES) - made
+    stdout.write(f"demo estate: {made} certificates for graceful renewal ({left} already there)")
+
+
 def configure_database_engine(
     vault, target, *, root_password, root_user=ROOT_LOGIN, connection=DEMO_TARGET, static_login=STATIC_LOGIN,
     dynamic_role=DYNAMIC_ROLE, static_role=STATIC_ROLE, user_prefix=USER_PREFIX, rotate=True,

@@ -4,7 +4,8 @@ Order: Redis (REDIS_URL if reachable, else Valkey), OpenBao, moto_server, the ro
 (a throwaway scram PostgreSQL, console/stack/pg_target.py) and an SMTP sink
 (alert and password-reset mail, kept in DATA_DIR/mail/) start in parallel;
 the database is migrated; OpenBao is configured (`setup_vault`) and demo data written
-(`seed_demo`); then Daphne, a Celery worker, Celery beat and the audit sequencer start. If
+(`seed_demo`); then the demo API provider (rotation hooks), Daphne, a Celery worker, Celery
+beat and the audit sequencer start. If
 any child exits, or on SIGINT/SIGTERM, every child is stopped (process groups, SIGTERM then
 SIGKILL) and we exit.
 State (URLs, pids) goes to DATA_DIR/stack.json for tooling and the smoke test.
@@ -13,6 +14,7 @@ State (URLs, pids) goes to DATA_DIR/stack.json for tooling and the smoke test.
 import argparse
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -22,11 +24,13 @@ from pathlib import Path
 
 from console.stack.pg_target import PostgresTarget
 from console.stack.servers import (
+    DemoProvider,
     DjangoProcess,
     Moto,
     OpenBao,
     SmtpSink,
     Valkey,
+    free_port,
     port_is_free,
     redis_reachable,
     stop_all,
@@ -44,6 +48,7 @@ COLORS = {
     "setup": 37,
     "sequencer": 94,
     "pgtarget": 96,
+    "provider": 95,
 }
 _print_lock = threading.Lock()
 
@@ -168,6 +173,8 @@ def main(argv=None) -> int:
             "EMAIL_HOST_USER": "",
             "EMAIL_HOST_PASSWORD": "",
             "CONSOLE_URL": os.environ.get("CONSOLE_URL") or f"http://127.0.0.1:{args.port}",
+            # Session recording tails the dev OpenBao's file audit device (beat, every 5 s).
+            "BREAKGLASS_AUDIT_LOG": str(bao.audit_log),
             "PYTHONUNBUFFERED": "1",
             "ROTATION_TARGETS": json.dumps(
                 {"demo-postgres": {"host": target.host, "port": target.port, "database": "candlefish_target"}}
@@ -180,9 +187,25 @@ def main(argv=None) -> int:
             server.wait_ready()
         migrate.join()
         manage(env, "setup_vault")
+        # The demo API provider (rotation hooks): its signing key goes to seed_demo (which saves
+        # the hooks, encrypted) and to the provider only; its OpenBao token is one seed_demo
+        # creates for it (read-only), in DATA_DIR.
+        provider_port, provider_key = free_port(), secrets.token_hex(24)
+        provider_env = {
+            "DEMO_PROVIDER_URL": f"http://127.0.0.1:{provider_port}",
+            "DEMO_PROVIDER_HMAC_KEY": provider_key,
+        }
         if not args.no_seed:
             # Only seed_demo gets the target's superuser password (to provision it), never the console.
-            manage({**env, "DEMO_TARGET_PASSWORD": target.password}, "seed_demo")
+            manage({**env, **provider_env, "DEMO_TARGET_PASSWORD": target.password}, "seed_demo")
+        backends = {
+            "vault": {"kind": "vault", "url": bao.url, "token_file": str(data / "demo-provider-token")},
+            "aws": {"kind": "aws", "endpoint_url": moto.url, "region": env["AWS_REGION"],
+                    "access_key_id": "demo-provider", "secret_access_key": "demo-provider"},
+        }  # fmt: skip
+        provider_env["DEMO_PROVIDER_BACKENDS"] = json.dumps(backends)
+        provider = DemoProvider(data / "provider", {**env, **provider_env}, sink, port=provider_port)
+        servers.append(provider.start())
 
         web_url = f"http://127.0.0.1:{args.port}"
         web = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port), "console.asgi:application"]
@@ -209,6 +232,7 @@ def main(argv=None) -> int:
             "aws_endpoint_url": moto.url,
             "smtp": f"127.0.0.1:{smtp.port}",
             "rotation_target": f"{target.host}:{target.port}",
+            "demo_provider": provider.url,
             "mail_dir": str(smtp.mail_dir),
             "supervisor": os.getpid(),
             "children": {s.name: s.pid for s in servers},  # each child leads its own process group

@@ -80,6 +80,20 @@ AUDIT_ANCHOR_STALE = define(
 AUDIT_UNLINKED = define(
     "audit.unlinked", Severity.CRITICAL, "Audit entries wait too long for the sequencer", audited=False
 )
+# Break-glass and access requests (raised by the breakglass app).
+BREAKGLASS_REQUESTED = define(
+    "breakglass.requested", Severity.WARNING, "Someone asks for access: approvers are needed"
+)
+BREAKGLASS_ACTIVATED = define(
+    "breakglass.activated", Severity.CRITICAL, "Break-glass access was granted and is active"
+)
+BREAKGLASS_DECIDED = define("breakglass.decided", Severity.INFO, "An access request was decided")
+BREAKGLASS_REVIEW_OVERDUE = define(
+    "breakglass.review_overdue", Severity.WARNING, "A break-glass review is not signed off in time"
+)
+BREAKGLASS_REVOKE_FAILED = define(
+    "breakglass.revoke_failed", Severity.CRITICAL, "An expired grant's token could not be revoked"
+)
 # The alerting itself.
 CHANNEL_DISABLED = define(
     "alerts.channel_disabled", Severity.WARNING, "An alert channel was disabled after a permanent error"

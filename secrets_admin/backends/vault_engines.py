@@ -129,6 +129,11 @@ def rotate_root(backend, name) -> None:
     backend._call("POST", f"{db}/rotate-root/{name}", f"rotate the root credential of {name}")
 
 
+def is_dynamic_role(backend, name) -> bool:
+    db = backend.mounts["database"]
+    return _read_or_none(backend, f"{db}/roles/{name}") is not None
+
+
 def dynamic_credentials(backend, role) -> tuple[str, str, str]:
     """(lease_id, username, password) of a new lease — the password is a value: memory only."""
     db = backend.mounts["database"]
@@ -222,6 +227,31 @@ def certificate_facts(backend, serial) -> dict:
         "not_before": cert.not_valid_before_utc,
         "not_after": cert.not_valid_after_utc,
     }
+
+
+def certificate_revoked(backend, serial) -> bool:
+    pki = backend.mounts["pki"]
+    data = backend._data(f"{pki}/cert/{serial}", f"read certificate {serial}")
+    return bool(data.get("revocation_time"))
+
+
+def signed_by_issuer(backend, serial) -> bool:
+    """Did the mount's default issuer sign certificate `serial`? (its signature checks out)"""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+
+    pki = backend.mounts["pki"]
+    leaf = x509.load_pem_x509_certificate(
+        backend._data(f"{pki}/cert/{serial}", f"read certificate {serial}")["certificate"].encode()
+    )
+    issuer = x509.load_pem_x509_certificate(
+        backend._data(f"{pki}/cert/ca", "read the issuer")["certificate"].encode()
+    )
+    try:
+        leaf.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def find_replacement(backend, common_name: str, token: str) -> str | None:

@@ -3,6 +3,7 @@
 Uses the adapter's own client, so hvac stays imported by vault.py alone.
 """
 
+import time
 from pathlib import Path
 
 POLICY_DIR = Path(__file__).parent / "policies"
@@ -32,7 +33,9 @@ def bootstrap(backend) -> list[str]:
                 changes.append(f"enabled {engine} at {path}/")
         if anchors:
             # A year of minute-by-minute anchors stays in the version history.
-            client.secrets.kv.v2.configure(max_versions=ANCHOR_VERSIONS, mount_point=anchors)
+            _while_upgrading(
+                lambda: client.secrets.kv.v2.configure(max_versions=ANCHOR_VERSIONS, mount_point=anchors)
+            )
         if not has_issuer:
             client.sys.tune_mount_configuration(path=pki, max_lease_ttl="87600h")
             client.secrets.pki.generate_root(
@@ -63,6 +66,20 @@ def bootstrap(backend) -> list[str]:
             CONSOLE_POLICY, token_policies=[CONSOLE_POLICY], token_ttl="1h", token_max_ttl="24h"
         )
     return changes
+
+
+def _while_upgrading(call, seconds: float = 30.0):
+    """Run `call`, waiting out a KV v2 mount that was just enabled: it upgrades its storage for a
+    moment and refuses requests with "Upgrading from non-versioned to versioned data" (for
+    seconds on a loaded host). Any other error is raised at once."""
+    until = time.monotonic() + seconds
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            if "Upgrading from non-versioned" not in str(exc) or time.monotonic() > until:
+                raise
+            time.sleep(0.2)
 
 
 def _mounted(backend, path: str) -> bool:

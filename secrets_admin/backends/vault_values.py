@@ -41,9 +41,12 @@ def _mount(backend) -> str:
 
 def _metadata(backend, key: str) -> dict | None:
     """The key's metadata (custom_metadata, current_version), None if it does not exist."""
-    if not backend.kv_exists(key):
-        return None
-    return backend._data(f"{_mount(backend)}/metadata/{key}", f"read metadata of {key}")
+    try:
+        return backend._data(f"{_mount(backend)}/metadata/{key}", f"read metadata of {key}")
+    except BackendError as exc:
+        if exc.reason == "not found":
+            return None
+        raise
 
 
 def _custom(meta: dict | None) -> dict:

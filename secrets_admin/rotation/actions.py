@@ -6,10 +6,6 @@ RUN_STARTED = register(
     "rotation.run.started", "A rotation run was started (strategy, reason, run token in the data)",
     sentence="{actor} started a {strategy} rotation of {secret} ({reason})",
 )  # fmt: skip
-STEP_STARTED = register(
-    "rotation.step.started", "A rotation step began (step, attempt)",
-    sentence="{actor} began step {step} of {target} (attempt {attempt})",
-)  # fmt: skip
 STEP_FINISHED = register(
     "rotation.step.finished", "A rotation step succeeded (step, duration, facts such as version ids)",
     sentence="{actor} finished step {step} of {target} in {duration_ms} ms",

@@ -14,3 +14,4 @@ class RotationConfig(AppConfig):
         )
 
         live.register()
+        from secrets_admin.rotation import leases  # noqa: F401  (its audit action and intent kind)

@@ -20,6 +20,7 @@ import time
 
 import requests
 from django.conf import settings
+from django.db.models import F, Q
 
 from secrets_admin.rotation.models import RotationHook
 from secrets_admin.rotation.signing import sign
@@ -30,10 +31,8 @@ SIGNATURE_HEADER = "X-Candlefish-Signature"
 
 def hook_for(secret) -> RotationHook | None:
     """The secret's own hook, else its policy's, else None (rotated as a plain value)."""
-    hook = RotationHook.objects.filter(secret=secret).first()
-    if hook is None and secret.rotation_policy_id:
-        hook = RotationHook.objects.filter(policy_id=secret.rotation_policy_id).first()
-    return hook
+    mine = Q(secret=secret) | (Q(policy_id=secret.rotation_policy_id) if secret.rotation_policy_id else Q())
+    return RotationHook.objects.filter(mine).order_by(F("secret_id").asc(nulls_last=True)).first()
 
 
 def call(

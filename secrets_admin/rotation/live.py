@@ -5,6 +5,7 @@ inventory (the run pages show metadata only). Payloads carry a run id and its st
 """
 
 import logging
+import time
 
 from django.template.loader import render_to_string
 
@@ -49,7 +50,18 @@ def run(params) -> str:
     )
 
 
-def publish_run(run_id: int) -> None:
+_last_publish = [0.0]  # this process's last intermediate publish (monotonic seconds)
+COALESCE_SECONDS = 0.5
+
+
+def publish_run(run_id: int, *, final: bool = True) -> None:
+    """Tell run pages that run `run_id` moved. Intermediate steps (final=False) publish at most
+    every COALESCE_SECONDS per process: each publish makes every page re-render its views, and a
+    later publish (at the latest the run's end, always sent) carries the newer state anyway."""
+    now = time.monotonic()
+    if not final and now - _last_publish[0] < COALESCE_SECONDS:
+        return
+    _last_publish[0] = now
     try:
         run = RotationRun.objects.filter(pk=run_id).values("state", "step").first() or {}
         live.publish(TOPIC, {"run": run_id, "state": run.get("state"), "step": run.get("step")})

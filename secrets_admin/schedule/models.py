@@ -5,6 +5,7 @@ The inventory's RotationPolicy keeps interval, lead and strategy; the rest lives
 so this app never migrates the inventory's tables.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -52,6 +53,20 @@ class PolicySettings(WindowFields):
 
     def __str__(self):
         return f"settings of {self.policy_id}"
+
+    @staticmethod
+    def engine_defaults() -> dict:
+        """What a policy nobody has edited means: the rotation engine's own settings."""
+        return {
+            "overlap_hours": getattr(settings, "ROTATION_OVERLAP_HOURS", 24),
+            "grace_hours": getattr(settings, "ROTATION_MISSED_GRACE_HOURS", 24),
+            "max_attempts": getattr(settings, "ROTATION_MAX_ATTEMPTS", 5),
+        }
+
+    @classmethod
+    def unsaved(cls, policy=None) -> "PolicySettings":
+        """The settings of a policy without a row yet (engine defaults, no window)."""
+        return cls(policy=policy, **cls.engine_defaults()) if policy else cls(**cls.engine_defaults())
 
 
 class SecretOverride(WindowFields):

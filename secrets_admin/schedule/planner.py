@@ -19,7 +19,7 @@ from types import SimpleNamespace
 from django.apps import apps
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -57,7 +57,7 @@ class EffectivePolicy:
 def _merge(policy: RotationPolicy | None, knobs: PolicySettings | None, override: SecretOverride | None):
     if policy is None and not (override and override.strategy):
         return None  # nothing says how to rotate it: the scheduler leaves it alone
-    knobs = knobs or PolicySettings()
+    knobs = knobs or PolicySettings.unsaved()
     base = {
         "policy_id": policy.pk if policy else None,
         "name": policy.name if policy else "(own settings)",
@@ -98,11 +98,18 @@ class Plan:
         if secret_ids is not None:
             overrides = overrides.filter(secret_id__in=secret_ids)
         self.overrides = {o.secret_id: o for o in overrides}
-        self.partners: dict[int, set[int]] = {}
-        for first, second in SecretLink.objects.values_list("first_id", "second_id"):
-            self.partners.setdefault(first, set()).add(second)
-            self.partners.setdefault(second, set()).add(first)
+        self._partners = None
         self._by_policy = {pk: _merge(p, self.knobs.get(pk), None) for pk, p in self.policies.items()}
+
+    @property
+    def partners(self) -> dict[int, set[int]]:
+        """secret id -> the ids of the secrets linked to it (loaded on first use)."""
+        if self._partners is None:
+            self._partners = {}
+            for first, second in SecretLink.objects.values_list("first_id", "second_id"):
+                self._partners.setdefault(first, set()).add(second)
+                self._partners.setdefault(second, set()).add(first)
+        return self._partners
 
     def effective(self, secret) -> EffectivePolicy | None:
         override = self.overrides.get(secret.pk)
@@ -194,11 +201,17 @@ def busy_secrets(secret_ids, now: datetime, gap: timedelta) -> set[int]:
     return _busy(ids_q(secret_ids), now, gap) if secret_ids else set()
 
 
-def _no_active_run() -> Q:
+def _startable() -> Q:
+    """Not rotating now, and not waiting for a person: the engine does not start a secret again
+    on schedule while its last run failed or needs a person, so it must not hold back the
+    secrets linked to it either."""
     runs = _rotation_runs()
     if runs is None:
         return Q()
-    return ~Q(pk__in=runs.objects.filter(state__in=runs.ACTIVE).values("secret_id"))
+    newer = runs.objects.filter(secret_id=OuterRef("secret_id"), created_at__gt=OuterRef("created_at"))
+    stuck = runs.objects.filter(state__in=[runs.State.FAILED, runs.State.NEEDS_PERSON]).exclude(Exists(newer))
+    active = runs.objects.filter(state__in=runs.ACTIVE)
+    return ~Q(pk__in=active.values("secret_id")) & ~Q(pk__in=stuck.values("secret_id"))
 
 
 def _open(window: Window | None, now: datetime, cache: dict) -> bool:
@@ -212,7 +225,8 @@ def _open(window: Window | None, now: datetime, cache: dict) -> bool:
 
 def due_secrets(now: datetime | None = None):
     """The secrets the scheduler should start now: due, inside their window, not exempt, not
-    missing in their backend, with a strategy to rotate them, not rotating already, and not
+    missing in their backend, with a strategy to rotate them, not rotating already (nor left
+    for a person after a failed run), and not
     colliding with a linked secret (rotating, started within the gap, or due in this batch
     ahead of it: earlier due date, then lower id). Returns a QuerySet ordered by due date.
 
@@ -227,14 +241,14 @@ def due_secrets(now: datetime | None = None):
     plain = Q(missing_since__isnull=True, next_due__lte=now, rotation_policy_id__in=open_policies)
     if plan.overrides:
         plain &= ~ids_q(plan.overrides)
-    plain &= _no_active_run()
+    plain &= _startable()
     # Candidates that may have to wait for a linked secret, in the order they claim their slot.
     candidates = []
     if plan.partners:
         candidates = list(Secret.objects.filter(plain & _has_link()).order_by().values_list("next_due", "pk"))
     chosen_overrides, opened = [], {}
     fields = ("pk", "rotation_policy_id", "next_due", "last_rotated", "created_at", "expires_at")
-    with_override = Secret.objects.filter(ids_q(plan.overrides), _no_active_run(), missing_since__isnull=True)
+    with_override = Secret.objects.filter(ids_q(plan.overrides), _startable(), missing_since__isnull=True)
     for row in with_override.values(*fields) if plan.overrides else ():
         secret = SimpleNamespace(**row)  # the dates the due rule reads, without model instances
         effective = plan.effective(secret)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from secrets_admin.accounts.access import require_groups
@@ -57,7 +58,7 @@ def _form_values(form) -> dict:
 def policy_list(request):
     policies = list(RotationPolicy.objects.all())
     knobs = {k.policy_id: k for k in PolicySettings.objects.all()}
-    rows = [(p, knobs.get(p.pk) or PolicySettings(policy=p)) for p in policies]
+    rows = [(p, knobs.get(p.pk) or PolicySettings.unsaved(p)) for p in policies]
     return render(request, "schedule/policy_list.html", {"rows": rows})
 
 
@@ -91,7 +92,8 @@ def override_list(request):
             lookup_error = exc.messages[0]
     overrides = list(SecretOverride.objects.select_related("secret", "secret__rotation_policy")[:500])
     plan = Plan(secret_ids=[o.secret_id for o in overrides])
-    rows = [(o, plan.effective(o.secret)) for o in overrides]
+    now = timezone.now()
+    rows = [(o, plan.slot(o.secret, now)) for o in overrides]
     context = {"rows": rows, "lookup": lookup, "lookup_error": lookup_error}
     return render(request, "schedule/override_list.html", context, status=400 if lookup_error else 200)
 

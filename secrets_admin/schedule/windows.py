@@ -81,11 +81,7 @@ class Window:
 
     def interval(self, day: date) -> tuple[datetime, datetime] | None:
         """[opens, closes) in UTC for the window opening on local `day`, or None if not listed."""
-        if day.weekday() not in self.days:
-            return None
-        tz = self.tz
-        closing_day = day + timedelta(days=1) if self.crosses_midnight else day
-        return wall_to_instant(day, self.start, tz), wall_to_instant(closing_day, self.end, tz)
+        return _interval(self, day)
 
     def contains(self, when: datetime) -> bool:
         local_day = when.astimezone(self.tz).date()
@@ -111,3 +107,13 @@ class Window:
             days = "Every day"
         hours = "all day" if self.start == self.end else f"{self.start:%H:%M}–{self.end:%H:%M}"
         return f"{days} {hours} {self.tz_name}"
+
+
+@lru_cache(maxsize=4096)
+def _interval(window: Window, day: date) -> tuple[datetime, datetime] | None:
+    # Cached: a planner run asks the same few windows about the same few days thousands of times.
+    if day.weekday() not in window.days:
+        return None
+    tz = window.tz
+    closing_day = day + timedelta(days=1) if window.crosses_midnight else day
+    return wall_to_instant(day, window.start, tz), wall_to_instant(closing_day, window.end, tz)

@@ -85,10 +85,13 @@ def test_the_demo_estate_is_realistic_idempotent_and_never_printed(fresh, demo_t
 
     now = datetime.now(UTC)
     leaf_certs = [i for i in found["vault"] if i.kind == "certificate" and not i.details["is_ca"]]
-    assert len(leaf_certs) == len(demo_estate.CERTIFICATES)
+    assert len(leaf_certs) == len(demo_estate.CERTIFICATES) + len(demo_targets.RENEWABLE_CERTIFICATES)
     assert any(c.expires_at < now + timedelta(days=7) for c in leaf_certs)
     assert any(now + timedelta(days=7) < c.expires_at < now + timedelta(days=30) for c in leaf_certs)
     assert any(c.expires_at > now + timedelta(days=90) for c in leaf_certs)
+    renewable = next(c for c in leaf_certs if c.name == demo_targets.RENEWABLE_CERTIFICATES[0][0])
+    assert now + timedelta(days=19) < renewable.expires_at < now + timedelta(days=21)
+    assert renewable.created_at < now - timedelta(days=69), "backdated: it lives longer than its lead"
 
     database = {item.path: item for item in found["vault"] if item.kind == "database"}
     assert set(database) == {"database/config/demo-postgres", "database/roles/app-readonly",

@@ -235,7 +235,7 @@ def role_client(role) -> Client:
 def test_every_topic_answers_every_role_as_the_permission_matrix_says(settings, topic):
     settings.MFA_REQUIRED = True
     registered = live.TOPICS[topic]
-    query = live_query(topic, *registered.views, since=timezone.now().isoformat(), run="1")
+    query = live_query(topic, *registered.views, since=timezone.now().isoformat(), run="1", grant="1")
 
     async def outcome(client):
         socket = await open_live(client, query)

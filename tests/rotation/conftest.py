@@ -101,8 +101,8 @@ def api_key_secret(make_secret, openbao, moto):
     raw_kv = hvac.Client(url=openbao.url, token=openbao.token)
     raw_sm = boto3.client("secretsmanager", endpoint_url=moto.url, region_name="us-east-1")
 
-    def make(backend: str, value: str):
-        name = f"bg-{uuid.uuid4().hex[:10]}/api-key"
+    def make(backend: str, value: str, folder: str = "bg"):
+        name = f"{folder}-{uuid.uuid4().hex[:10]}/api-key"
         if backend == "vault":
             raw_kv.secrets.kv.v2.create_or_update_secret(
                 path=name, secret={"value": value}, mount_point="secret"

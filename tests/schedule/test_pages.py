@@ -98,6 +98,7 @@ def test_an_override_is_found_by_path_and_saved_with_a_code(security_person, mak
     assert SecretOverride.objects.get(secret=secret).exempt_reason == "vendor migration"
     page = client.get("/schedule/overrides/").content.decode()
     assert "vendor migration" in page and "secret/app/key" in page
+    assert f"<td>{until.replace('T', ' ')}</td>" in page  # next planned start: when the exemption ends
 
 
 def test_an_unknown_secret_is_named_in_the_error(security_person):
@@ -171,5 +172,11 @@ def test_the_calendar_flags_a_collision_for_a_manager(make_secret):
     assert f'href="#day-{soon:%Y-%m-%d}"' in page and f'id="day-{soon:%Y-%m-%d}"' in page
     assert "<caption>" in page and 'scope="col"' in page
     assert_strict_page(page)
+    exempt = make_secret("secret/app/frozen", due=soon)
+    SecretOverride.objects.create(
+        secret=exempt, exempt_until=soon + timedelta(days=3), exempt_reason="code freeze"
+    )
+    page = client.get("/schedule/calendar/").content.decode()
+    assert f"exempt until {(soon + timedelta(days=3)):%Y-%m-%d %H:%M}: code freeze" in page
     only = client.get("/schedule/calendar/", {"collisions": "1"}).content.decode()
-    assert "secret/app/consumer" in only
+    assert "secret/app/consumer" in only and "secret/app/frozen" not in only

@@ -242,3 +242,10 @@ def test_removing_a_secret_removes_its_links_and_override(make_secret):
     SecretOverride.objects.create(secret=a, interval_days=3)
     Secret.objects.filter(pk=a.pk).delete()
     assert not SecretLink.objects.exists() and not SecretOverride.objects.exists()
+
+
+def test_the_database_refuses_an_exemption_without_a_reason(make_secret):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SecretOverride.objects.create(secret=make_secret(), exempt_until=timezone.now() + timedelta(days=1))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from secrets_admin.backends.postgres_target import PostgresTarget, provision
+from tests.inventory.conftest import client_for, person, totp_for  # noqa: F401  (shared fixtures)
 
 TARGET = "test-target"
 
@@ -57,3 +58,48 @@ def rotation_target(settings, target_db):
     t = target_db.target
     settings.ROTATION_TARGETS = {TARGET: {"host": t.host, "port": t.port, "database": t.database}}
     return target_db
+
+
+@pytest.fixture
+def make_secret(db):
+    """make_secret(path, backend=..., kind=..., **fields) -> an inventory Secret with the kind's
+    default policy (its value, if any, is the test's business)."""
+    from secrets_admin.inventory.models import RotationPolicy, Secret
+
+    def make(path, *, backend="vault", kind="password", **fields):
+        policy = RotationPolicy.objects.filter(kind=kind, is_default=True).first()
+        name = fields.pop("name", path.rsplit("/", 1)[-1])
+        return Secret.objects.create(
+            backend=backend, path=path, name=name, kind=kind, rotation_policy=policy, **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def password_secret(make_secret, rotation_target, openbao, moto):
+    """password_secret("vault"|"aws", password=None, login=None) -> (Secret, login, password): a
+    password in that backend whose login on the test target has that same password."""
+    import boto3
+    import hvac
+
+    raw_kv = hvac.Client(url=openbao.url, token=openbao.token)
+    raw_sm = boto3.client("secretsmanager", endpoint_url=moto.url, region_name="us-east-1")
+
+    def make(backend: str, *, password: str | None = None, login: str | None = None, tagged: bool = True):
+        password = password or uuid.uuid4().hex
+        login = login or rotation_target.login(password)[0]
+        tags = {"target": TARGET, "target_login": login} if tagged else {}
+        name = f"rolling-{uuid.uuid4().hex[:10]}/db-password"
+        if backend == "vault":
+            raw_kv.secrets.kv.v2.create_or_update_secret(
+                path=name, secret={"value": password}, mount_point="secret"
+            )
+            if tags:
+                raw_kv.secrets.kv.v2.update_metadata(path=name, custom_metadata=tags, mount_point="secret")
+            return make_secret(f"secret/{name}", backend="vault", tags=tags), login, password
+        aws_tags = [{"Key": k, "Value": v} for k, v in tags.items()]
+        arn = raw_sm.create_secret(Name=name, SecretString=password, Tags=aws_tags)["ARN"]
+        return make_secret(arn, backend="aws", tags=tags, name=name), login, password
+
+    return make

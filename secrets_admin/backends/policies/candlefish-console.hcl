@@ -2,7 +2,9 @@
 # Inventory reads metadata only; rotation writes new versions; break-glass mints child tokens
 # under per-grant policies (candlefish-grant-*), which it also writes and deletes.
 path "secret/metadata/*"          { capabilities = ["read", "list", "update", "patch", "delete"] }
-path "secret/data/*"              { capabilities = ["create", "update"] }
+# Rotation stages a new value beside the key (secret/candlefish-pending/...) and reads it back
+# to promote it: values pass through a worker's memory during a step, never anywhere else.
+path "secret/data/*"              { capabilities = ["create", "update", "read"] }
 path "secret/destroy/*"           { capabilities = ["update"] }
 path "pki/certs"                  { capabilities = ["list"] }
 path "pki/cert/*"                 { capabilities = ["read"] }

@@ -24,6 +24,9 @@ class Command(BaseCommand):
         self.stdout.write(text)
         demo_estate.seed_estate(self.stdout)
         self._sync_inventory()
+        from secrets_admin.rotation.demo import seed_rotation
+
+        seed_rotation(self.stdout)
         self._check_alerts()
         self._verify_audit()
 

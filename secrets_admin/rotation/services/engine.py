@@ -3,8 +3,9 @@
     advance(run_id)
       claim the lease          conditional UPDATE (active, lease free or expired, retry due)
       for each step left:
-        renew the lease        conditional UPDATE on lease_owner: a lost lease stops this worker
-        log the start          short transaction: RotationStep row + audit
+        renew + log the start  short transaction: conditional UPDATE on lease_owner (a lost lease
+                               stops this worker) and the RotationStep row (after the first step,
+                               this is part of the previous step's outcome transaction)
         run the step           no transaction; only the lease is held (network I/O happens here)
         log the outcome        short transaction: next step / retry / needs a person + audit
       release the lease
@@ -25,9 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from secrets_admin.audit.services import record
 from secrets_admin.backends import BackendError, get_backend
-from secrets_admin.rotation import actions
 from secrets_admin.rotation.crashpoints import crash_point
 from secrets_admin.rotation.models import RotationRun, RotationStep
 from secrets_admin.rotation.services import outcomes
@@ -86,22 +85,24 @@ def advance(run_id: int, *, owner: str | None = None) -> dict:
     if not claim(run_id, owner):
         return {"run": run_id, "state": "skipped", "step": None}
     try:
-        run = RotationRun.objects.select_related("secret").get(pk=run_id)
-        while run.step != "done" and run.state == RotationRun.State.RUNNING:
-            if not renew(run_id, owner):
-                log.warning("rotation run %s: lease lost before step %s; stopping here", run_id, run.step)
-                return {"run": run_id, "state": "lost", "step": run.step}
-            run = _one_step(run, owner)
+        run = RotationRun.objects.select_related("secret__rotation_policy").get(pk=run_id)
+        row = _log_start(run, owner)
+        while row is not None:
+            run, row = _one_step(run, row, owner)  # the next step's row comes with the outcome
+        if run.state == RotationRun.State.RUNNING and run.step != "done":
+            log.warning("rotation run %s: lease lost before step %s; stopping here", run_id, run.step)
+            return {"run": run_id, "state": "lost", "step": run.step}
     finally:
         release(run_id, owner)
     return {"run": run_id, "state": run.state, "step": run.step}
 
 
-def _one_step(run: RotationRun, owner: str) -> RotationRun:
+def _one_step(run: RotationRun, row: RotationStep, owner: str) -> tuple[RotationRun, RotationStep | None]:
+    """Run one step and record its outcome; returns the run and the next step's log row (None
+    when the run stops here: done, failed, retrying later, or its lease was lost)."""
     name = run.step
     strategy = get_strategy(run.strategy)
     ctx = StepContext(run=run, secret=run.secret, backend=None, token=run.token, state=dict(run.state_data))
-    row = _log_start(run, name)
     crash_point(f"before:{name}")
     started = time.monotonic()
     error = None
@@ -119,7 +120,7 @@ def _one_step(run: RotationRun, owner: str) -> RotationRun:
     elapsed = int((time.monotonic() - started) * 1000)
     if error is None:
         return outcomes.step_done(run, row, ctx.state, owner=owner, next_step=NEXT[name], duration_ms=elapsed)
-    return outcomes.step_failed(run, row, error, owner=owner, duration_ms=elapsed)
+    return outcomes.step_failed(run, row, error, owner=owner, duration_ms=elapsed), None
 
 
 def _words(exc: BackendError) -> str:
@@ -128,10 +129,13 @@ def _words(exc: BackendError) -> str:
     return str(exc)[:500]
 
 
-def _log_start(run: RotationRun, name: str) -> RotationStep:
+def _log_start(run: RotationRun, owner: str) -> RotationStep | None:
+    """Renew the lease and open the step's log row, in one short transaction; None if the lease
+    is lost. (The ledger gets the step's outcome, with its attempt and duration; the row is the
+    live log of a step in flight.)"""
     with transaction.atomic():
-        row = RotationStep.objects.create(
-            run=run, name=name, attempt=run.attempt + 1, started_at=timezone.now()
+        if not renew(run.pk, owner):
+            return None
+        return RotationStep.objects.create(
+            run=run, name=run.step, attempt=run.attempt + 1, started_at=timezone.now()
         )
-        record(actions.STEP_STARTED, actor=ENGINE, target=run, data={"step": name, "attempt": row.attempt})
-    return row

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from secrets_admin.alerts import events
+from secrets_admin.alerts.models import Alert
 from secrets_admin.alerts.services.alerting import raise_alert, resolve_alert
 from secrets_admin.audit.services import record
 from secrets_admin.inventory.services.status import refresh
@@ -46,10 +47,14 @@ def _finish_row(row: RotationStep, *, ok: bool, duration_ms: int, error: str = "
 
 
 def step_done(run: RotationRun, row, state: dict, *, owner: str, next_step: str, duration_ms: int):
-    """The step succeeded: move the run to `next_step` ("done": finished). Returns the run."""
+    """The step succeeded: move the run to `next_step` ("done": finished), renewing the lease and
+    opening the next step's log row in the same transaction. Returns (run, next row or None)."""
     now = timezone.now()
     fields = {"step": next_step, "state_data": state, "attempt": 0, "error": "", "updated_at": now}
     done = next_step == "done"
+    if not done:
+        fields["lease_expires_at"] = now + timedelta(seconds=settings.ROTATION_LEASE_SECONDS)
+    following = None
     if done:
         fields.update(
             state=RotationRun.State.FINISHED,
@@ -69,10 +74,12 @@ def step_done(run: RotationRun, row, state: dict, *, owner: str, next_step: str,
             record(actions.STEP_FINISHED, actor=ENGINE, target=run, data=data)
             if done:
                 _finished(run, now)
-        transaction.on_commit(lambda: live.publish_run(run.pk))
+            else:
+                following = RotationStep.objects.create(run=run, name=next_step, attempt=1, started_at=now)
+        transaction.on_commit(lambda: live.publish_run(run.pk, final=done))
     if not moved:
         run.refresh_from_db()
-    return run
+    return run, following
 
 
 def _finished(run: RotationRun, now) -> None:
@@ -86,9 +93,9 @@ def _finished(run: RotationRun, now) -> None:
         target=run,
         data={"secret": str(secret), "new_version_id": run.new_version_id, "strategy": run.strategy},
     )
-    resolve_alert(failed_key(run), actor=ENGINE)
-    resolve_alert(exhausted_key(run), actor=ENGINE)
-    resolve_alert(f"{events.ROTATION_MISSED}:inventory.secret:{secret.pk}", actor=ENGINE)
+    keys = [failed_key(run), exhausted_key(run), f"{events.ROTATION_MISSED}:inventory.secret:{secret.pk}"]
+    for key in Alert.objects.filter(key__in=keys, state=Alert.State.OPEN).values_list("key", flat=True):
+        resolve_alert(key, actor=ENGINE)
 
 
 def step_failed(run: RotationRun, row, error, *, owner: str, duration_ms: int):

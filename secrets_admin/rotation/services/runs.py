@@ -80,7 +80,7 @@ def start_run(
                     reason=reason,
                     actor=actor if getattr(actor, "is_authenticated", False) else None,
                     actor_name=actor_name(actor),
-                    max_attempts=_max_attempts(),
+                    max_attempts=_max_attempts(secret),
                 )
         except IntegrityError:
             active = RotationRun.objects.filter(secret=secret, state__in=RotationRun.ACTIVE).first()
@@ -121,10 +121,14 @@ def do_cancel(run_id: int, *, actor, request=None) -> bool:
     return bool(changed)
 
 
-def _max_attempts() -> int:
+def _max_attempts(secret) -> int:
+    """The effective policy's tries per run (the schedule's policy settings), else the setting."""
     from django.conf import settings
 
-    return int(getattr(settings, "ROTATION_MAX_ATTEMPTS", 5))
+    from secrets_admin.schedule.planner import effective_policy
+
+    policy = effective_policy(secret)
+    return policy.max_attempts if policy is not None else int(getattr(settings, "ROTATION_MAX_ATTEMPTS", 5))
 
 
 def _enqueue(run_id: int) -> None:

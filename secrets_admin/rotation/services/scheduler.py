@@ -68,9 +68,12 @@ def missed_key(secret) -> str:
 
 def detect_missed(now=None) -> dict:
     """Raise rotation.missed for secrets overdue by more than MISSED_AFTER: warning, critical once
-    overdue by ROTATION_MISSED_GRACE_HOURS. A finished run resolves it (engine outcomes)."""
+    overdue by their policy's grace period (ROTATION_MISSED_GRACE_HOURS until edited); exempt
+    secrets are left out. A finished run resolves it (engine outcomes)."""
+    from secrets_admin.schedule.planner import Plan
+
     now = now or timezone.now()
-    grace = timedelta(hours=settings.ROTATION_MISSED_GRACE_HOURS)
+    plan = Plan()  # each secret's grace period and exemption (the schedule's policy settings)
     overdue = (
         Secret.objects.filter(next_due__lte=now - MISSED_AFTER, rotation_policy__isnull=False)
         .exclude(status="missing")
@@ -78,6 +81,11 @@ def detect_missed(now=None) -> dict:
     )
     counts = {"warning": 0, "critical": 0}
     for secret in overdue:
+        effective = plan.effective(secret)
+        if effective is not None and effective.exempt_at(now):
+            continue  # exempt, with a reason and an end date on record: not a missed rotation
+        hours = settings.ROTATION_MISSED_GRACE_HOURS if effective is None else effective.grace_hours
+        grace = timedelta(hours=hours)
         late = now - secret.next_due
         severity = events.Severity.CRITICAL if late >= grace else events.Severity.WARNING
         last = RotationRun.objects.filter(secret=secret).order_by("-created_at").first()

@@ -54,14 +54,14 @@ class BlueGreen(Strategy):
         )
 
     def set(self, ctx):
-        hook = hooks.hook_for(ctx.secret)
+        hook = hooks.hook_for(ctx.secret) if ctx.state.get("hook", True) else None  # decided at create
         if hook is None:
             ctx.state["consumers_must_reread"] = True
             return
         self._call(hook, "set", ctx, ctx.state["pending_version"])
 
     def test(self, ctx):
-        hook = hooks.hook_for(ctx.secret)
+        hook = hooks.hook_for(ctx.secret) if ctx.state.get("hook", True) else None
         if hook is None:
             if not ctx.backend.read_pending(ctx.secret.path, token=ctx.token):
                 raise StepFailed("the pending value reads back empty", permanent=True)
@@ -94,7 +94,9 @@ class BlueGreen(Strategy):
 
 
 def overlap_hours(secret) -> float:
-    """The policy's overlap when it has one (the schedule area may add it), else the setting."""
-    policy = secret.rotation_policy
-    hours = getattr(policy, "overlap_hours", None) if policy is not None else None
-    return float(settings.ROTATION_OVERLAP_HOURS if hours is None else hours)
+    """The effective policy's overlap (the schedule's policy settings or the secret's override;
+    ROTATION_OVERLAP_HOURS until someone edits it), else the setting."""
+    from secrets_admin.schedule.planner import effective_policy
+
+    policy = effective_policy(secret)
+    return float(settings.ROTATION_OVERLAP_HOURS if policy is None else policy.overlap_hours)

@@ -20,7 +20,7 @@ REFRESH_BATCH = 500
 
 def policy_values(policy: RotationPolicy) -> dict:
     """The policy's editable values as the form and the service see them."""
-    knobs = PolicySettings.objects.filter(policy=policy).first() or PolicySettings(policy=policy)
+    knobs = PolicySettings.objects.filter(policy=policy).first() or PolicySettings.unsaved(policy)
     return {
         **{name: getattr(policy, name) for name in POLICY_FIELDS},
         **{name: getattr(knobs, name) for name in SETTINGS_FIELDS},
@@ -38,7 +38,9 @@ def do_update_policy(policy_id: int, *, actor, otp: str, values: dict, request=N
     with transaction.atomic():
         verify_step_up(actor, otp, purpose=f"schedule.policy.update:{policy_id}", request=request)
         policy = RotationPolicy.objects.select_for_update().get(pk=policy_id)
-        knobs, _ = PolicySettings.objects.select_for_update().get_or_create(policy=policy)
+        knobs, _ = PolicySettings.objects.select_for_update().get_or_create(
+            policy=policy, defaults=PolicySettings.engine_defaults()
+        )
         changes = {}
         for name, value in cleaned.items():
             owner = policy if name in POLICY_FIELDS else knobs

@@ -1,0 +1,247 @@
+"""Benchmark: 1,000 KV v2 secrets rotated by the engine (real Celery worker processes, audit on,
+PostgreSQL) against a raw hvac loop making the same OpenBao calls, on the same OpenBao, in one
+run: A/B/A/B at 1 and at 4 worker processes (the raw loop gets as many threads).
+
+    .venv/bin/python bench/rotation.py          (or: make bench)
+
+Database: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/candlefish_bench_rotation,
+dropped and created fresh (DATABASE_URL is never used). OpenBao and Valkey are started by the
+script on free ports. Each round rotates its own 1,000 fresh secrets (BENCH_ROTATION_SECRETS).
+
+Engine time: from the first start_run to the last run finished (start_run is part of the work:
+a transaction, an audit entry and a queued task per secret). Checks: every secret of every round
+gained exactly one version and its inventory run finished; afterwards the audit chain is linked
+and verifies in full. Reported: throughput per round, the ratio engine/raw at each worker count
+(mean over the two pairs), p50/p95 of each step's duration. Goal: ratio >= 0.7 (stretch 0.85).
+Last line: RESULT {json}.
+"""
+
+import json
+import os
+import secrets as random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candlefish_bench_rotation")
+SECRETS = int(os.environ.get("BENCH_ROTATION_SECRETS", "1000"))
+WORKERS = tuple(int(n) for n in os.environ.get("BENCH_ROTATION_WORKERS", "1,4").split(","))
+GOAL, STRETCH = 0.7, 0.85
+
+
+def fresh_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup(env: dict) -> None:
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from secrets_admin.backends import get_backend
+
+    get_backend("vault").bootstrap()
+
+
+def make_secrets(bao, prefix: str, n: int) -> list:
+    """n KV secrets with one version each, and their inventory rows (api_key, default policy)."""
+    import hvac
+
+    from secrets_admin.inventory.models import RotationPolicy, Secret
+
+    def write(i):
+        client = hvac.Client(url=bao.url, token=bao.token)
+        client.secrets.kv.v2.create_or_update_secret(
+            path=f"{prefix}/k{i}", secret={"value": random.token_hex(16)}
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, range(n)))
+    policy = RotationPolicy.objects.get(kind="api_key", is_default=True)
+    rows = [
+        Secret(
+            backend="vault",
+            path=f"secret/{prefix}/k{i}",
+            name=f"k{i}",
+            kind="api_key",
+            rotation_policy=policy,
+        )
+        for i in range(n)
+    ]
+    return Secret.objects.bulk_create(rows)
+
+
+def versions(bao, prefix: str, n: int) -> list[int]:
+    import hvac
+
+    def current(i):
+        client = hvac.Client(url=bao.url, token=bao.token)
+        return client.secrets.kv.v2.read_secret_metadata(path=f"{prefix}/k{i}")["data"]["current_version"]
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(current, range(n)))
+
+
+def start_worker(env: dict, processes: int, log: Path) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "console",
+        "worker",
+        "-Q",
+        "console",
+        "-c",
+        str(processes),
+    ]
+    command += [
+        "--pool",
+        "prefork",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "WARNING",
+    ]
+    command += ["-n", f"bench-{uuid.uuid4().hex[:6]}@%h"]
+    out = open(log, "ab")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    time.sleep(4)  # let the pool's processes start (start-up is not what we measure)
+    return process
+
+
+def engine_round(bao, prefix: str) -> dict:
+    from secrets_admin.rotation.models import RotationRun
+    from secrets_admin.rotation.services import start_run
+
+    secrets = make_secrets(bao, prefix, SECRETS)
+    started = time.monotonic()
+    runs = [start_run(secret, actor="bench", reason="cli").pk for secret in secrets]
+    while RotationRun.objects.filter(pk__in=runs, state__in=RotationRun.ACTIVE).exists():
+        time.sleep(0.1)
+    seconds = time.monotonic() - started
+    finished = RotationRun.objects.filter(pk__in=runs, state="finished").count()
+    counts = versions(bao, prefix, SECRETS)
+    return {"seconds": seconds, "per_s": SECRETS / seconds, "finished": finished,
+            "one_new_version_each": counts == [2] * SECRETS}  # fmt: skip
+
+
+def raw_round(bao, prefix: str, threads: int) -> dict:
+    from bench.support.rotation_raw import rotate
+
+    make_secrets(bao, prefix, SECRETS)
+    values = [random.token_urlsafe(32) for _ in range(SECRETS)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda i: rotate(bao.url, bao.token, f"{prefix}/k{i}", values[i]), range(SECRETS)))
+    seconds = time.monotonic() - started
+    counts = versions(bao, prefix, SECRETS)
+    return {"seconds": seconds, "per_s": SECRETS / seconds, "one_new_version_each": counts == [2] * SECRETS}
+
+
+def step_percentiles() -> dict:
+    from secrets_admin.rotation.models import RotationStep
+
+    out = {}
+    for name in ("create", "set", "test", "finish"):
+        ms = sorted(RotationStep.objects.filter(name=name, ok=True).values_list("duration_ms", flat=True))
+        if ms:
+            out[name] = {"p50_ms": ms[len(ms) // 2], "p95_ms": ms[int(len(ms) * 0.95) - 1]}
+    return out
+
+
+def chain_verifies() -> bool:
+    from secrets_admin.audit.models import AuditEntry
+    from secrets_admin.audit.sequencer import link
+    from secrets_admin.audit.verification import verify
+
+    while AuditEntry.objects.pending().exists():
+        link()
+    total = AuditEntry.objects.count()
+    outcome = verify(full=True)
+    return outcome.ok and outcome.entries == total
+
+
+def main() -> int:
+    from console.stack.servers import OpenBao, Valkey
+
+    work = Path(tempfile.mkdtemp(prefix="bench-rotation-"))
+    servers = [Valkey(work / "redis").start(), OpenBao(work / "openbao", token="bench-root").start()]
+    try:
+        for server in servers:
+            server.wait_ready()
+        valkey, bao = servers
+        fresh_database(URL)
+        env = {
+            **os.environ, "DJANGO_SETTINGS_MODULE": "console.settings", "DATABASE_URL": URL,
+            "REDIS_URL": valkey.url, "VAULT_ADDR": bao.url, "VAULT_TOKEN": bao.token, "DEBUG": "false",
+            "LOG_LEVEL": "WARNING", "AUDIT_ANCHOR": "off",
+        }  # fmt: skip
+        setup(env)
+        # The ledger's sequencer, as `make run` and compose run it (writers also link after commit).
+        log = open(work / "sequencer.log", "ab")  # noqa: SIM115 (closed with the process)
+        sequencer = subprocess.Popen([sys.executable, "manage.py", "run_sequencer"], cwd=ROOT, env=env,
+                                     stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        rounds, ratios, checks = [], {}, []
+        for processes in WORKERS:
+            worker = start_worker(env, processes, work / f"worker-{processes}.log")
+            try:
+                pairs = []
+                for i in range(2):  # A/B/A/B
+                    a = engine_round(bao, f"e{processes}-{i}")
+                    b = raw_round(bao, f"r{processes}-{i}", processes)
+                    rounds += [{"workers": processes, "kind": "engine", **_round(a)},
+                               {"workers": processes, "kind": "raw", **_round(b)}]  # fmt: skip
+                    checks += [a["finished"] == SECRETS, a["one_new_version_each"], b["one_new_version_each"]]
+                    pairs.append(a["per_s"] / b["per_s"])
+                    print(f"workers={processes} engine {a['per_s']:.0f}/s raw {b['per_s']:.0f}/s", flush=True)
+                ratios[str(processes)] = round(statistics.mean(pairs), 3)
+            finally:
+                worker.terminate()
+                worker.wait(60)
+        sequencer.terminate()
+        sequencer.wait(30)
+        chain_ok = chain_verifies()
+        worst = min(ratios.values())
+        result = {
+            "secrets_per_round": SECRETS,
+            "rounds": rounds,
+            "ratio_engine_over_raw": ratios,
+            "steps": step_percentiles(),
+            "every_secret_one_new_version": all(checks),
+            "chain_verifies": chain_ok,
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+            "goal": {"ratio": GOAL, "pass": worst >= GOAL and all(checks) and chain_ok},
+            "stretch": {"ratio": STRETCH, "pass": worst >= STRETCH},
+        }
+        print("RESULT " + json.dumps(result))
+        return 0
+    finally:
+        for server in reversed(servers):
+            server.stop()
+
+
+def _round(facts: dict) -> dict:
+    return {"seconds": round(facts["seconds"], 2), "per_s": round(facts["per_s"], 1)}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

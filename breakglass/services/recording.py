@@ -1,0 +1,136 @@
+"""Session recording: OpenBao's file audit device, tailed from a stored position.
+
+OpenBao writes one JSON object per line, a "request" and a "response" entry per request. The
+device keeps accessors in clear (`hmac_accessor = "false"`), so a line names the grant it belongs
+to. We keep the response entries (they carry the outcome) of accessors the console issued.
+
+Exactly once: the cursor row is locked while a batch is read, and the events of the batch and
+the new offset commit together. A reader that dies mid-batch leaves the offset where it was and
+the next one reads the same lines again; a unique (file, offset) per event is the backstop. Only
+whole lines count: a line still being written (no newline yet) waits for the next pass. A file
+that was rotated (another inode, or shorter than the offset) is read from its start.
+"""
+
+import json
+import logging
+import os
+import re
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from breakglass import live
+from breakglass.models import AuditCursor, Grant, SessionEvent
+
+log = logging.getLogger(__name__)
+BATCH_BYTES = 4 * 1024 * 1024
+
+
+def _file_id(stat) -> str:
+    return f"{stat.st_dev}:{stat.st_ino}"
+
+
+def read_audit_log(path: str | None = None, *, max_batches: int = 50) -> dict:
+    """Read what is new in the audit file into grant timelines. Returns counts."""
+    path = path if path is not None else settings.BREAKGLASS_AUDIT_LOG
+    counts = {"lines": 0, "events": 0}
+    if not path:
+        return counts
+    touched: set[int] = set()
+    for _ in range(max_batches):
+        lines, events = _batch(path, touched)
+        counts["lines"] += lines
+        counts["events"] += events
+        if not lines:
+            break
+    if touched:
+        live.session_changed(touched)
+    return counts
+
+
+def _batch(path: str, touched: set) -> tuple[int, int]:
+    with transaction.atomic():
+        AuditCursor.objects.get_or_create(path=path)
+        cursor = AuditCursor.objects.select_for_update().get(path=path)
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 (closed below)
+        except FileNotFoundError:
+            return 0, 0
+        with handle:
+            stat = os.fstat(handle.fileno())
+            file_id = _file_id(stat)
+            if cursor.file_id != file_id or stat.st_size < cursor.offset:
+                cursor.file_id, cursor.offset = file_id, 0  # a new file: from its start
+            handle.seek(cursor.offset)
+            chunk = handle.read(BATCH_BYTES)
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            if cursor.file_id != AuditCursor.objects.get(pk=cursor.pk).file_id:
+                cursor.save(update_fields=["file_id", "offset"])
+            return 0, 0
+        chunk = chunk[: end + 1]
+        events, lines = [], 0
+        accessors = _accessors()
+        position = cursor.offset
+        for raw in chunk.split(b"\n")[:-1]:
+            lines += 1
+            event = _event(raw, accessors)
+            if event is not None:
+                event.audit_file, event.audit_offset = file_id, position
+                events.append(event)
+                touched.add(event.grant_id)
+            position += len(raw) + 1
+        SessionEvent.objects.bulk_create(events, ignore_conflicts=True)
+        cursor.offset += len(chunk)
+        cursor.lines += lines
+        cursor.save(update_fields=["file_id", "offset", "lines", "updated_at"])
+    return lines, len(events)
+
+
+def _accessors() -> dict[str, int]:
+    """accessor -> grant id, for every grant that ever had a token (tokens die; lines stay)."""
+    return dict(Grant.objects.exclude(accessor="").values_list("accessor", "id"))
+
+
+def _event(raw: bytes, accessors: dict) -> SessionEvent | None:
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        log.warning("an audit line is not JSON; skipped")
+        return None
+    if entry.get("type") != "response":
+        return None
+    auth = entry.get("auth") or {}
+    grant_id = accessors.get(auth.get("accessor") or "")
+    if grant_id is None:
+        return None
+    req = entry.get("request") or {}
+    error = str(entry.get("error") or "")
+    result = "ok" if not error else ("denied" if "permission denied" in error else "error")
+    return SessionEvent(
+        grant_id=grant_id,
+        at=_time(entry.get("time")),
+        path=str(req.get("path") or "")[:1024],
+        operation=str(req.get("operation") or "")[:20],
+        result=result,
+        error=" ".join(error.split())[:300],
+        client_address=str(req.get("remote_address") or "")[:64],
+    )
+
+
+_TIME = re.compile(r"^(\S+T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+
+
+def _time(text) -> datetime:
+    """OpenBao's RFC 3339 time with nanoseconds; Python takes microseconds."""
+    match = _TIME.match(str(text or ""))
+    if match:
+        whole, fraction, zone = match.groups()
+        zone = "+00:00" if zone == "Z" else zone
+        try:
+            return datetime.fromisoformat(f"{whole}.{(fraction or '0')[:6].ljust(6, '0')}{zone}")
+        except ValueError:
+            pass
+    return timezone.now()
