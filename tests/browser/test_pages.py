@@ -26,6 +26,15 @@ PER_SHAPE = 2  # pages per URL shape (/inventory/{n}/, …): enough to meet ever
 SIDEWAYS = """() => {
   const root = document.documentElement;
   const found = root.scrollWidth > root.clientWidth + 1 ? ["the page (" + root.scrollWidth + " px)"] : [];
+  if (found.length) {  // name the innermost elements that stick out, to say what to fix
+    const out = [...document.querySelectorAll("body *")].filter(
+      (el) => el.getBoundingClientRect().right > root.clientWidth + 1);
+    const innermost = out.filter((el) => !out.some((other) => other !== el && el.contains(other)));
+    for (const el of innermost.slice(0, 3)) {
+      const text = el.textContent.trim().slice(0, 40);
+      found.push("sticks out: " + el.tagName.toLowerCase() + "." + el.className + " " + text);
+    }
+  }
   for (const el of document.querySelectorAll("body *")) {
     const style = getComputedStyle(el);
     if (["auto", "scroll"].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1) {
@@ -69,7 +78,8 @@ def walk(person, stack, start="/", limit=60) -> list[str]:
         page.wait_for_load_state("networkidle")
         person.watch.assert_clean(page)
         page.set_viewport_size(PHONE)
-        assert page.evaluate(SIDEWAYS) == [], f"{url} scrolls sideways at 390 px"
+        sideways = page.evaluate(SIDEWAYS)
+        assert sideways == [], f"{url} scrolls sideways at 390 px: {sideways}"
         visited.append(path)
         todo.extend(links(page, stack.url))
     page.close()

@@ -48,6 +48,10 @@ def policy_strategy(secret: Secret) -> str:
     policy = effective_policy(secret)
     if policy is None:
         raise PolicyForbids(f"{secret} has no rotation policy; give it one first")
+    return _policy_strategy(secret, policy)
+
+
+def _policy_strategy(secret: Secret, policy) -> str:
     if settings.SECRET_BACKENDS.get(secret.backend, {}).get("kind") == "sealed":
         return "reseal"  # a SealedSecret in Git rotates only by re-sealing; the policy gives the when
     return policy.strategy
@@ -62,7 +66,7 @@ def check_rotatable(secret: Secret, strategy: str | None = None, policy=None) ->
         policy = effective_policy(secret)
     if strategy is None and policy is None:
         raise PolicyForbids(f"{secret} has no rotation policy; give it one first")
-    name = strategy or policy.strategy
+    name = strategy or _policy_strategy(secret, policy)
     try:
         refusal = get_strategy(name).applies_to(secret)
     except UnknownStrategy as exc:
