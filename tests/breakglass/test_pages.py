@@ -158,3 +158,14 @@ def test_a_denial_through_the_page_is_final_and_the_export_is_audited(alice, eri
     doc = client.get(f"/access/{access.pk}/evidence.json").json()
     assert doc["request"]["status"] == "denied" and doc["request"]["denied_by"] == "erin"
     assert AuditEntry.objects.filter(action="breakglass.evidence.exported", target_id=str(access.pk)).exists()
+
+
+def test_a_manager_reads_a_request_and_every_link_on_it_opens(alice, frank, secret_at, ask):
+    """Managers read every request but ask for nothing: the page's crumb leads to all requests,
+    never to "my requests" (a 403 for them)."""
+    access = ask(secret_at("x"))
+    client = frank.client()
+    page = client.get(f"/access/{access.pk}/").content.decode()
+    access_links = set(re.findall(r'href="(/access/[^"]*)"', page))
+    assert "/access/all/" in access_links and "/access/" not in access_links
+    assert all(client.get(link).status_code == 200 for link in access_links)
