@@ -61,8 +61,9 @@ _TRANSIENT_CODES = {
 }
 
 
-class AwsBackend(aws_values.RotationValues, SecretBackend):
+class AwsBackend(SecretBackend):
     kind = "aws"
+    values = aws_values  # rotation values: ClientRequestToken, AWSPENDING, stage moves
 
     def __init__(self, name, config):
         super().__init__(name, config)

@@ -115,33 +115,42 @@ class SecretBackend:
 
     # --- rotation values (KV v2 and AWS; see vault_values.py / aws_values.py) ------------------
     # Each is idempotent by run token; values travel only between memory and the backend.
+    # An adapter that holds values names the module serving them; each function there takes
+    # the adapter first.
+    values = None
+
+    def _values(self):
+        if self.values is None:
+            raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+        return self.values
+
     def current_version(self, path: str) -> str:
         """The id of the version readers get now (KV: number; AWS: AWSCURRENT's VersionId)."""
-        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+        return self._values().current_version(self, path)
 
     def write_pending(self, path: str, value: str, *, token: str, cas=None) -> str:
         """Stage `value` as run `token`'s pending value, from version `cas` (KV); returns the
         version id it has (AWS) or will have once promoted (KV). A re-run writes nothing."""
-        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+        return self._values().write_pending(self, path, value, token=token, cas=cas)
 
     def pending_location(self, path: str) -> str:
         """Where a provider finds the pending value (a path or stage name, never the value)."""
-        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+        return self._values().pending_location(self, path)
 
     def read_pending(self, path: str, *, token: str) -> str:
-        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+        return self._values().read_pending(self, path, token=token)
 
     def read_current(self, path: str) -> str:
-        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+        return self._values().read_current(self, path)
 
     def promote(self, path: str, *, token: str) -> str:
         """Make run `token`'s pending value current (the old one kept for the overlap);
         returns the new current version id. A promoted run returns it again."""
-        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+        return self._values().promote(self, path, token=token)
 
     def retire(self, path: str, version_id: str) -> None:
         """After the overlap: KV destroys the old version, AWS takes AWSPREVIOUS off it."""
-        raise NotImplementedError(f"{self.kind} backends hold no rotatable values")
+        return self._values().retire(self, path, version_id)
 
     def write_anchor(self, path: str, document: dict) -> int:
         """Write `document` (the audit chain head) as a new version at `path`; returns the version."""

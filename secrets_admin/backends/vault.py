@@ -38,8 +38,9 @@ STAGING = vault_values.PENDING_FOLDER + "/"  # rotations' pending values: not se
 _PERMANENT = (hvac.exceptions.Forbidden, hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest)
 
 
-class VaultBackend(vault_values.RotationValues, SecretBackend):
+class VaultBackend(SecretBackend):
     kind = "vault"
+    values = vault_values  # rotation values: KV v2 staging, check-and-set promote
 
     def __init__(self, name, config):
         super().__init__(name, config)

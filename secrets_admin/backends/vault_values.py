@@ -205,28 +205,3 @@ def retire(backend, path: str, version_id: str) -> None:
             json={"custom_metadata": {DEPRECATED_KEY: None}},
             headers={"Content-Type": "application/merge-patch+json"},
         )
-
-
-class RotationValues:
-    """Mixed into the adapter: the SecretBackend rotation methods, served by this module."""
-
-    def current_version(self, path):
-        return current_version(self, path)
-
-    def write_pending(self, path, value, *, token, cas=None):
-        return write_pending(self, path, value, token=token, cas=cas)
-
-    def pending_location(self, path):
-        return pending_location(self, path)
-
-    def read_pending(self, path, *, token):
-        return read_pending(self, path, token=token)
-
-    def read_current(self, path):
-        return read_current(self, path)
-
-    def promote(self, path, *, token):
-        return promote(self, path, token=token)
-
-    def retire(self, path, version_id):
-        return retire(self, path, version_id)
