@@ -69,6 +69,8 @@ def test_a_new_run_appears_within_a_second_and_reads_like_the_page(stack, carol,
     wait_until(lambda: newest_run(stack, "aws")[1] not in ("", "running"), 30)
     expect(row).to_contain_text("Succeeded", timeout=10000)  # a locator wait: the CSP forbids eval
     live_words = row.inner_text()
+    # The banner is its own fragment: it may arrive a moment after the row.
+    expect(watching.locator("#sync-live")).to_contain_text(f"Sync run #{run_id} of aws: Succeeded")
     banner = watching.inner_text("#sync-live")
     assert f"Sync run #{run_id} of aws: Succeeded" in banner and "created 0, changed 0" in banner
     watching.reload()

@@ -93,6 +93,8 @@ class Stack:
             self.groups |= children_of(self.process.pid)  # children lead their own groups
             assert self.process.poll() is None, f"the supervisor exited early:\n{self.tail()}"
             if (self.data_dir / "stack.json").exists() and self.healthz_ok():
+                # stack.json is written after the last child started: one more look has them all.
+                self.groups |= children_of(self.process.pid)
                 return time.monotonic() - started
             time.sleep(0.1)
         raise AssertionError(f"the stack was not serving within 180 s:\n{self.tail()}")
