@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "secrets_admin.rotation",
     "secrets_admin.schedule",
     "secrets_admin.sealed",
+    "secrets_admin.dashboard",
     "breakglass",
 ]
 

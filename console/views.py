@@ -5,6 +5,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from console.health import cached_readiness, may_see_details, readiness
+from secrets_admin.dashboard.panels import panels_for
 
 
 def _backends_context(request, checks) -> dict:
@@ -18,10 +19,12 @@ def _backends_context(request, checks) -> dict:
 @login_required
 @require_GET
 def home(request):
-    """Landing page: who you are, and the backends' state as last checked. It never calls a
-    backend itself: the state panel loads from `backend_status` after the page."""
+    """Landing page and dashboard: who you are, the backends' state as last checked, and the
+    panels the person's groups may see. It never calls a backend itself: the state panel loads
+    from `backend_status` after the page."""
     context = _backends_context(request, cached_readiness())
     context["groups"] = sorted(request.user.groups.values_list("name", flat=True))
+    context["panels"] = [(panel, panel.render(request)) for panel in panels_for(request.user)]
     return render(request, "console/home.html", context)
 
 
