@@ -19,6 +19,7 @@ urlpatterns = [
     path("access/", include("breakglass.urls")),
     path("sealed/", include("secrets_admin.sealed.urls")),
     path("admin/", admin.site.urls),
+    path("dashboard/", include("secrets_admin.dashboard.urls")),
 ]
 
 handler400 = "secrets_admin.accounts.errors.bad_request"
