@@ -9,7 +9,8 @@ process: a secret read exactly 20 times every hour is not "spiking" at 21). A se
 baseline reads has mean 0 and deviation 0, so any hour of SPIKE_MIN_READS reads or more is a
 spike. Compared squared, so no sqrt is needed (SQLite has none).
 
-Stale rule: a secret older than STALE_DAYS that nobody read in STALE_DAYS: AWS secrets by
+Stale rule: a secret older than STALE_DAYS (the earlier of its creation in the backend and the
+console's discovery of it) that nobody read in STALE_DAYS: AWS secrets by
 Secrets Manager's LastAccessedDate (never accessed counts as not read); OpenBao KV secrets by
 the rollup's last value read, judged only once the rollup covers STALE_DAYS (before that the
 console has not watched long enough to say). Certificates and missing secrets are not judged.
@@ -115,7 +116,7 @@ def _stale_sql(now: datetime) -> tuple[str, list]:
     sql = f"""
         FROM {secrets} s LEFT JOIN {reads} r ON r.path = s.path AND s.backend IN ({vault_marks})
         WHERE s.status <> 'missing' AND s.kind <> 'certificate'
-          AND COALESCE(s.created_at, s.discovered_at) < %s
+          AND (CASE WHEN s.created_at < s.discovered_at THEN s.created_at ELSE s.discovered_at END) < %s
           AND ((s.backend IN ({aws_marks}) AND (s.last_accessed IS NULL OR s.last_accessed < %s))
                OR (%s AND s.backend IN ({vault_marks}) AND (r.last_read_at IS NULL OR r.last_read_at < %s)))
     """
