@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "secrets_admin.schedule",
     "secrets_admin.sealed",
     "secrets_admin.dashboard",
+    "secrets_admin.compliance",
     "breakglass",
 ]
 

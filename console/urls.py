@@ -18,6 +18,7 @@ urlpatterns = [
     path("rotation/", include("secrets_admin.rotation.urls")),
     path("access/", include("breakglass.urls")),
     path("sealed/", include("secrets_admin.sealed.urls")),
+    path("compliance/", include("secrets_admin.compliance.urls")),
     path("admin/", admin.site.urls),
 ]
 
