@@ -17,6 +17,7 @@ import io
 import json
 import sys
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from secrets_admin.audit import chain
@@ -55,7 +56,7 @@ def _unusable(report: Report, problem: str) -> Report:
 def _json(archive, name, report) -> dict | None:
     try:
         return json.loads(archive.read(name).decode("utf-8"))
-    except (KeyError, UnicodeDecodeError, ValueError, zipfile.BadZipFile) as exc:
+    except (KeyError, UnicodeDecodeError, ValueError, zipfile.BadZipFile, zlib.error, OSError) as exc:
         report.fail(f"{name} cannot be read as JSON ({type(exc).__name__}: {exc})")
         return None
 
@@ -68,7 +69,7 @@ def _check_files(archive: zipfile.ZipFile, report: Report) -> dict | None:
         assert isinstance(files, dict)
     except KeyError:
         return _unusable(report, f"no {MANIFEST}: this is not an evidence export") and None
-    except (ValueError, AssertionError, TypeError, zipfile.BadZipFile) as exc:
+    except (ValueError, AssertionError, TypeError, zipfile.BadZipFile, zlib.error, OSError) as exc:
         report.fail(f"{MANIFEST} is damaged ({type(exc).__name__}: {exc})")
         return None
     report.manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
@@ -85,7 +86,7 @@ def _check_files(archive: zipfile.ZipFile, report: Report) -> dict | None:
                 while block := handle.read(READ):
                     digest.update(block)
                     size += len(block)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
             report.fail(f"{name} is corrupt in the zip ({exc})")
             continue
         if digest.hexdigest() != listed.get("sha256") or size != listed.get("bytes"):
