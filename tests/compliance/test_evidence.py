@@ -179,7 +179,10 @@ def test_the_command_with_a_database_is_audited(exported, tmp_path, capsys):
 )
 def test_a_bad_range_is_a_form_error_and_nothing_is_exported(manager_client, start, end, message):
     today = timezone.now().date()
-    day = lambda d: d if isinstance(d, str) else today + timedelta(days=d)
+
+    def day(d):
+        return d if isinstance(d, str) else today + timedelta(days=d)
+
     response = manager_client.post(
         "/compliance/export/", {"framework": "soc2", "start": day(start), "end": day(end)}
     )
