@@ -17,8 +17,13 @@ EVIDENCE_VERIFIED = register(
     "Someone verified an evidence export with manage.py verify_evidence (the outcome is in the data)",
     sentence="{actor} verified an evidence export: {outcome}",
 )
+DIGEST_RECORDED = register(
+    "compliance.digest.recorded",
+    "The weekly digest's numbers were stored as this week's snapshot",
+    sentence="{actor} stored the weekly snapshot for the week of {week}",
+)
 DIGEST_SENT = register(
     "compliance.digest.sent",
-    "The weekly digest was stored as this week's snapshot and mailed to the managers",
+    "The weekly digest was mailed to the managers",
     sentence="{actor} sent the weekly digest for the week of {week} to {recipients} manager(s)",
 )
