@@ -535,3 +535,17 @@ URLS += [
     ("/access/analytics/?from=2026-02-01&to=2026-01-01", USAGE_BAD_FILTER),
     ("/access/analytics/", USAGE_NO_POST, "post"),
 ]
+
+# compliance (appended by the compliance app): security-team, cto and managers read the scores and
+# drill-downs and export evidence (an empty or bad export form: 400 with what to fix)
+COMPLIANCE_READERS = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
+COMPLIANCE_REFUSED = every(403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400)
+URLS += [
+    ("/compliance/", COMPLIANCE_READERS),
+    ("/compliance/?days=nonsense", COMPLIANCE_REFUSED),
+    ("/compliance/", every(405, no_device=302), "post"),  # read-only page
+    ("/compliance/soc2/", COMPLIANCE_READERS),
+    ("/compliance/soc2/cc6-1/", COMPLIANCE_READERS),
+    ("/compliance/export/", COMPLIANCE_READERS),
+    ("/compliance/export/", COMPLIANCE_REFUSED, "post"),
+]
