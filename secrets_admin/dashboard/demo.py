@@ -20,6 +20,7 @@ from secrets_admin.dashboard.actions import DEMO_SEEDED
 SEEDER = "manage.py seed_demo"
 MARK = "demo history (seed_demo)"
 DAYS = 90
+STANDING = (1, 4)  # secrets (by path order) whose latest demo run failed
 FAILURES = (
     "demo history: the provider refused the new key (HTTP 401)",
     "demo history: OpenBao was sealed during the set step",
@@ -34,11 +35,12 @@ def _past_runs(rng, now):
     state = RotationRun.State
     secrets = Secret.objects.filter(rotation_policy__interval_days__isnull=False, missing_since__isnull=True)
     rows = []
-    for secret in secrets.select_related("rotation_policy").order_by("path")[:60]:
+    for index, secret in enumerate(secrets.select_related("rotation_policy").order_by("path")[:60]):
         step = max(7, min(secret.rotation_policy.interval_days, 30))
         for back in range(rng.randint(1, step), DAYS, step):
             finished = now - timedelta(days=back, minutes=rng.randint(0, 600))
-            failed = rng.random() < 0.06
+            # a few secrets' latest run failed, so "failing now" has something to show
+            failed = rng.random() < 0.06 or (index in STANDING and back < step)
             rows.append(
                 RotationRun(
                     secret=secret,
