@@ -79,3 +79,21 @@ def test_a_bad_query_string_is_a_clear_400(query, message):
     assert response.status_code == 400
     assert message in page.replace("&#x27;", "'")
     assert 'id="query-problems"' in page
+
+
+@pytest.mark.django_db
+def test_the_backends_panel_also_updates_the_backends_tile_for_those_who_have_it(settings):
+    from django.core.cache import cache
+
+    from console.health import CACHE_KEY
+
+    settings.READINESS_PROBES = {"database": "console.health.probe_database"}
+    cache.delete(CACHE_KEY)
+    _, page = _page("mgr", "managers")
+    assert "Not checked yet" in page  # the page itself never probes
+    _, panel = _page("mgr2", "managers", url="/status/backends/")  # what htmx loads after the page
+    assert '<div id="tile-backends-body" hx-swap-oob="innerHTML">' in panel
+    assert '<span class="fs-4">1</span> up' in panel
+    _, developer_panel = _page("dev", "developers", url="/status/backends/")
+    assert "tile-backends-body" not in developer_panel  # no tile on their page to update
+    cache.delete(CACHE_KEY)

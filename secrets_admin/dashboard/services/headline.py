@@ -147,7 +147,11 @@ def backends() -> dict:
     dashboard never calls a backend. `checked` is False before the first probe round."""
     from console.health import cached_readiness
 
-    results = cached_readiness()
+    return backend_states(cached_readiness())
+
+
+def backend_states(results: dict | None) -> dict:
+    """Readiness results ({name: {"ok", "error"?}}) as up / sealed / down counts."""
     states = {}
     for name, result in (results or {}).items():
         if result.get("ok"):
