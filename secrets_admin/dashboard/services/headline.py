@@ -96,16 +96,20 @@ def access(now) -> dict:
     return {"active_grants": active, "pending_approvals": pending}
 
 
+def privileged_people():
+    """Active members of the security team or the CTO group, and active superusers."""
+    User = get_user_model()
+    memberships = User.groups.through.objects.filter(group__name__in=PRIVILEGED_GROUPS).values("user_id")
+    return User.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(pk__in=memberships))
+
+
 def mfa_coverage() -> dict:
     """Privileged people (active members of the security team or the CTO group, and active
     superusers) and how many of them have a confirmed authenticator. One query."""
     from secrets_admin.accounts.models import AuthenticatorDevice
 
-    User = get_user_model()
-    memberships = User.groups.through.objects.filter(group__name__in=PRIVILEGED_GROUPS).values("user_id")
-    privileged = User.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(pk__in=memberships))
     device = AuthenticatorDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True)
-    counts = privileged.aggregate(total=Count("pk"), covered=Count("pk", filter=Exists(device)))
+    counts = privileged_people().aggregate(total=Count("pk"), covered=Count("pk", filter=Exists(device)))
     total, covered = counts["total"], counts["covered"]
     return {
         "privileged": total,
