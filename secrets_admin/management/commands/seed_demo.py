@@ -27,6 +27,9 @@ class Command(BaseCommand):
         from secrets_admin.rotation.demo import seed_rotation
 
         seed_rotation(self.stdout)
+        from secrets_admin.schedule.demo import seed_schedule
+
+        seed_schedule(self.stdout)
         from secrets_admin.demo_targets import make_due
 
         make_due(self.stdout)
