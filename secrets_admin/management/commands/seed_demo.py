@@ -30,6 +30,9 @@ class Command(BaseCommand):
         from secrets_admin.demo_targets import make_due
 
         make_due(self.stdout)
+        from secrets_admin.usage.demo import seed_usage
+
+        seed_usage(self.stdout)
         self._check_alerts()
         self._check_sealing_keys()
         self._verify_audit()
