@@ -88,7 +88,7 @@ def load(now) -> None:
     from secrets_admin.audit.models import AuditAnchor, AuditEntry
 
     have = AuditEntry.objects.count()
-    if have != ENTRIES:
+    if not ENTRIES <= have <= ENTRIES + 10_000:  # earlier runs' own export entries may follow
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = replica")
             cursor.execute(
