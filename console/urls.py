@@ -20,6 +20,7 @@ urlpatterns = [
     path("sealed/", include("secrets_admin.sealed.urls")),
     path("usage/", include("secrets_admin.usage.urls")),
     path("admin/", admin.site.urls),
+    path("dashboard/", include("secrets_admin.dashboard.urls")),
 ]
 
 handler400 = "secrets_admin.accounts.errors.bad_request"

@@ -500,6 +500,25 @@ URLS += [
     (_sealed_key, SECURITY_TEAM_POSTS, "post"),
 ]
 
+# dashboard (appended by the dashboard core): the tiles' topic and the list behind the success
+# tiles, for the security team, the CTO group and managers (read-only: a POST is 405)
+DASHBOARD = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
+URLS += [
+    ("/dashboard/runs/", DASHBOARD),
+    (
+        "/dashboard/runs/?days=abc",
+        every(403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400),
+    ),
+    (
+        "/dashboard/runs/",
+        every(403, anonymous=302, no_device=302, security_team=405, cto=405, managers=405),
+        "post",
+    ),
+]
+LIVE_TOPICS["dashboard.tiles"] = every(
+    4403, anonymous=4401, no_device=4401, security_team=None, cto=None, managers=None
+)
+
 # access patterns, cost and break-glass analytics (appended by the usage app): read-only pages
 # for the security team, the CTO and managers; a bad filter answers 400 with what to fix
 USAGE_READERS = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)

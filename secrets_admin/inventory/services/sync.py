@@ -19,6 +19,7 @@ from console import live
 from secrets_admin.audit.services import record
 from secrets_admin.backends import get_backend
 from secrets_admin.backends.base import BackendError, ListingProblem, RemoteSecret
+from secrets_admin.dashboard import live as dashboard_live
 from secrets_admin.inventory import actions
 from secrets_admin.inventory.models import RotationPolicy, Secret, SecretVersion, SyncRun
 from secrets_admin.inventory.models.choices import Environment, Kind, Status, VersionState
@@ -335,6 +336,8 @@ def _finish_quietly(ctx, state: str, error: str) -> None:
 def _publish(payload: dict) -> None:
     try:
         live.publish(TOPIC, payload)
+        if payload.get("event") == "finished":  # new, changed or vanished secrets move the tiles
+            dashboard_live.changed("sync")
     except Exception:  # live progress is a nicety; a broken channel layer must not fail the sync
         log.warning("could not publish inventory sync progress", exc_info=True)
 

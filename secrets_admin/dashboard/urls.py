@@ -1,0 +1,8 @@
+from django.urls import path
+
+from secrets_admin.dashboard import views
+
+app_name = "dashboard"
+urlpatterns = [
+    path("runs/", views.runs, name="runs"),
+]
