@@ -127,6 +127,7 @@ def measure(call) -> dict:
         queries.append(sql)
         return execute(sql, params, many, context)
 
+    call()  # warm: a first call may create what later calls update (the summary row)
     with connection.execute_wrapper(count):
         call()
     samples = []
