@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from console.client_ip import parse_trusted_proxies
 from console.env import (
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "secrets_admin.schedule",
     "secrets_admin.sealed",
     "secrets_admin.dashboard",
+    "secrets_admin.compliance",
     "breakglass",
     "secrets_admin.usage",
 ]
@@ -231,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
     "rotation-schedule": {"task": "rotation.schedule", "schedule": 300.0},
     "rotation-missed": {"task": "rotation.missed", "schedule": 900.0},
     "rotation-retire": {"task": "rotation.retire", "schedule": 300.0},
+    # Compliance: the weekly digest to managers (Mondays 07:00 UTC; a week is sent once).
+    "compliance-weekly-digest": {
+        "task": "compliance.weekly_digest",
+        "schedule": crontab(day_of_week=1, hour=7, minute=0),
+    },
 }
 
 # --- Rotation engine --------------------------------------------------------------------------

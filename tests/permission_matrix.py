@@ -446,6 +446,7 @@ def _rotation_secret():
         backend="vault", path="secret/matrix/rotated", defaults={"name": "rotated", "kind": "api_key"}
     )
     Secret.objects.filter(pk=secret.pk).update(rotation_policy=policy)
+    secret.rotation_policy = policy
     return secret
 
 
@@ -473,6 +474,26 @@ URLS += [
         "post",
     ),
 ]
+
+
+# a policy's rotation hook (appended by the rotation engine): set or cleared with a one-time code
+def _policy_hook():
+    return f"/rotation/policies/{_rotation_secret().rotation_policy_id}/hook/"
+
+
+def _policy_hook_clear():
+    return _policy_hook() + "clear/"
+
+
+URLS += [
+    (_policy_hook, SECURITY_TEAM_ONLY),
+    # POST without URL, key or code: the form names what is missing
+    (_policy_hook, every(403, anonymous=302, no_device=302, security_team=400), "post"),
+    (_policy_hook_clear, every(403, anonymous=302, no_device=302, security_team=405)),  # GET: a POST only
+    # POST without a code: nothing is cleared
+    (_policy_hook_clear, every(403, anonymous=302, no_device=302, security_team=400), "post"),
+]
+
 
 # sealed (appended by the Sealed Secrets app): whoever reads the inventory reads the page; the
 # security team starts a re-seal campaign and confirms key backups, each with a one-time code
@@ -505,6 +526,7 @@ URLS += [
 DASHBOARD = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
 URLS += [
     ("/dashboard/runs/", DASHBOARD),
+    ("/dashboard/mfa/", DASHBOARD),
     (
         "/dashboard/runs/?days=abc",
         every(403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400),
@@ -534,4 +556,18 @@ URLS += [
     ("/access/analytics/", USAGE_READERS),
     ("/access/analytics/?from=2026-02-01&to=2026-01-01", USAGE_BAD_FILTER),
     ("/access/analytics/", USAGE_NO_POST, "post"),
+]
+
+# compliance (appended by the compliance app): security-team, cto and managers read the scores and
+# drill-downs and export evidence (an empty or bad export form: 400 with what to fix)
+COMPLIANCE_READERS = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
+COMPLIANCE_REFUSED = every(403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400)
+URLS += [
+    ("/compliance/", COMPLIANCE_READERS),
+    ("/compliance/?days=nonsense", COMPLIANCE_REFUSED),
+    ("/compliance/", every(405, no_device=302), "post"),  # read-only page
+    ("/compliance/soc2/", COMPLIANCE_READERS),
+    ("/compliance/soc2/cc6-1/", COMPLIANCE_READERS),
+    ("/compliance/export/", COMPLIANCE_READERS),
+    ("/compliance/export/", COMPLIANCE_REFUSED, "post"),
 ]

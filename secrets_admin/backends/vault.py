@@ -203,11 +203,13 @@ class VaultBackend(VaultWalk, SecretBackend):
         )
         return int(response["data"]["version"])
 
-    def read_anchor(self, path: str) -> tuple[dict, int] | None:
-        """(document, version) of the newest version of `path`; None if it was never written."""
+    def read_anchor(self, path: str, version: int | None = None) -> tuple[dict, int] | None:
+        """(document, version) of the newest version of `path` (or of `version`, for evidence
+        exports); None if it was never written."""
         mount, _, key = path.strip("/").partition("/")
+        params = {"version": int(version)} if version else None
         try:
-            response = self._call("GET", f"{mount}/data/{key}", f"read audit anchor {path}")
+            response = self._call("GET", f"{mount}/data/{key}", f"read audit anchor {path}", params=params)
         except BackendError as exc:
             cause = exc.__cause__
             if isinstance(cause, hvac.exceptions.InvalidPath) and "no handler for route" not in str(cause):
