@@ -30,6 +30,8 @@ def test_beat_stores_the_figures_and_the_panel_shows_them(
     with django_assert_max_num_queries(1):
         html = panels.access_panel(None)
     assert "<strong>1</strong> secret not read in 90 days" in html and "secret/hot" in html
+    assert [n for _, n in row.figures["daily"]] == [50]  # reads per day for the panel's chart
+    assert 'data-table="usage-daily"' in html and 'data-value="50"' in html
     with django_assert_max_num_queries(1):
         assert "$0.40" in panels.cost_panel(None)
 

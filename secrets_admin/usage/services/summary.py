@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from secrets_admin.usage.models import Summary
-from secrets_admin.usage.services import anomalies, cost
+from secrets_admin.usage.services import anomalies, cost, patterns
 
 NAME = "panels"
+DAILY_DAYS = 14  # the access panel's chart: reads per day
 STALE_AFTER = timedelta(minutes=15)  # beat refreshes every 5; older means beat is not running
 
 
@@ -26,6 +27,7 @@ def refresh(*, now: datetime | None = None) -> dict:
             {**spike.__dict__, "hour": spike.hour.isoformat()} for spike in anomalies.spikes(now=now, limit=5)
         ],
         "watched_since": context["watched_since"].isoformat() if context["watched_since"] else None,
+        "daily": [(day.isoformat(), n) for day, n in patterns.per_day(now=now, days=DAILY_DAYS)],
     }
     Summary.objects.update_or_create(name=NAME, defaults={"computed_at": now, "figures": figures})
     return figures
@@ -43,4 +45,6 @@ def current() -> tuple[dict, datetime]:
 def _readable(figures: dict) -> dict:
     spikes = [{**spike, "hour": datetime.fromisoformat(spike["hour"])} for spike in figures.get("spikes", [])]
     since = figures.get("watched_since")
-    return {**figures, "spikes": spikes, "watched_since": datetime.fromisoformat(since) if since else None}
+    daily = [(datetime.fromisoformat(day), n) for day, n in figures.get("daily", [])]
+    since = datetime.fromisoformat(since) if since else None
+    return {**figures, "spikes": spikes, "watched_since": since, "daily": daily}
