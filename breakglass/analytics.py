@@ -110,7 +110,8 @@ def overdue_reviews(now: datetime | None = None):
     )
 
 
-def analytics(span: Range, *, now: datetime | None = None) -> Analytics:
+def analytics(span: Range, *, now: datetime | None = None, lists: bool = True) -> Analytics:
+    """The figures; `lists` adds the latest rubber stamps and the overdue reviews (the page's)."""
     approved = _waits(span).count()
     stamps = rubber_stamps(span)
     overdue = overdue_reviews(now)
@@ -121,15 +122,15 @@ def analytics(span: Range, *, now: datetime | None = None) -> Analytics:
         median=percentile(span, 0.5, approved),
         p90=percentile(span, 0.9, approved),
         rubber_stamps=stamps.count(),
-        recent_stamps=list(stamps.select_related("request")[:20]),
-        overdue=list(overdue.select_related("grant")[:50]),
+        recent_stamps=list(stamps.select_related("request")[:20]) if lists else [],
+        overdue=list(overdue.select_related("grant")[:50]) if lists else [],
         overdue_count=overdue.count(),
     )
 
 
-def _context(span: Range) -> dict:
+def _context(span: Range, *, lists: bool = True) -> dict:
     return {
-        "analytics": analytics(span),
+        "analytics": analytics(span, lists=lists),
         "stamp_seconds": settings.BREAKGLASS_RUBBER_STAMP_SECONDS,
         "review_days": settings.BREAKGLASS_REVIEW_DAYS,
     }
@@ -149,7 +150,9 @@ def page(request):
 
 def panel(request) -> str:
     return render_to_string(
-        "breakglass/_analytics_panel.html", _context(date_range({}, default_days=90)), request=request
+        "breakglass/_analytics_panel.html",
+        _context(date_range({}, default_days=90), lists=False),
+        request=request,
     )
 
 

@@ -227,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
     "breakglass-record": {"task": "breakglass.record_sessions", "schedule": 5.0},  # + usage rollup
     # Access patterns: link rollup rows to secrets the inventory found after they were counted.
     "usage-link": {"task": "usage.link_secrets", "schedule": 900.0},
+    # ... and compute the home page's access and cost figures (spikes, stale secrets, tiers).
+    "usage-summarise": {"task": "usage.summarise", "schedule": 300.0},
     # Sealed Secrets: note new sealing keys; remind the security team until each is backed up.
     "sealed-check-keys": {"task": "sealed.check_keys", "schedule": 3600.0},
     # Rotation: resume runs whose worker died, start what is due, alert on missed rotations,

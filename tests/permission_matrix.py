@@ -526,6 +526,7 @@ URLS += [
 DASHBOARD = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
 URLS += [
     ("/dashboard/runs/", DASHBOARD),
+    ("/dashboard/mfa/", DASHBOARD),
     (
         "/dashboard/runs/?days=abc",
         every(403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400),

@@ -8,7 +8,12 @@ class DashboardConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from secrets_admin.dashboard import charts, live, tiles
+        from secrets_admin.dashboard import (
+            actions,  # noqa: F401  (registers audit action names)
+            charts,
+            live,
+            tiles,
+        )
 
         live.register()
         tiles.register()

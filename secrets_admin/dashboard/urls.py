@@ -5,4 +5,5 @@ from secrets_admin.dashboard import views
 app_name = "dashboard"
 urlpatterns = [
     path("runs/", views.runs, name="runs"),
+    path("mfa/", views.mfa, name="mfa"),
 ]

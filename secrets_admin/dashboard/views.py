@@ -12,6 +12,12 @@ from secrets_admin.dashboard.tiles import VIEWERS
 
 @require_groups(*VIEWERS)
 @require_GET
+def mfa(request):
+    return render(request, "dashboard/mfa.html", run_service.privileged_people())
+
+
+@require_groups(*VIEWERS)
+@require_GET
 def runs(request):
     form = RunRangeForm(request.GET)
     if not form.is_valid():

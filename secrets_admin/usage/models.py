@@ -46,3 +46,16 @@ class LastRead(models.Model):
 
     def __str__(self):
         return f"{self.path} last read {self.last_read_at:%Y-%m-%d %H:%M}"
+
+
+class Summary(models.Model):
+    """The home-page panels' figures (spikes, stale counts, secrets per tier), computed by beat
+    every few minutes (`usage.summarise`) so a panel reads one row, whatever the estate's size.
+    Derived data only: the pages compute the same figures live."""
+
+    name = models.CharField(max_length=40, unique=True)
+    computed_at = models.DateTimeField()
+    figures = models.JSONField(default=dict)
+
+    def __str__(self):
+        return f"{self.name} as of {self.computed_at:%Y-%m-%d %H:%M}"

@@ -9,3 +9,11 @@ from secrets_admin.usage.services import ingest
 @shared_task(name="usage.link_secrets")
 def link_secrets() -> int:
     return ingest.link_secrets()
+
+
+@shared_task(name="usage.summarise")
+def summarise() -> dict:
+    from secrets_admin.usage.services import summary
+
+    figures = summary.refresh()
+    return {"stale": figures["stale_count"], "spikes": len(figures["spikes"])}

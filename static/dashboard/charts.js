@@ -1,6 +1,6 @@
 // Dashboard charts (templates/dashboard/*.html). Each <canvas data-chart="bar" data-table="ID">
 // is drawn from the table with that id, which stays on the page with the same numbers: the
-// first column labels the bars, every other column is one dataset (its header is the name,
+// first column labels the bars (its data-label, else its text), every other column is one dataset (its header is the name,
 // each cell's data-value the number). No inline script: this file runs under the strict CSP.
 (function () {
   "use strict";
@@ -21,7 +21,7 @@
     }
     for (var r = 0; r < rows.length; r += 1) {
       var cells = rows[r].children;
-      labels.push(cells[0].textContent.trim());
+      labels.push(cells[0].getAttribute("data-label") || cells[0].textContent.trim());
       for (var k = 1; k < cells.length && k <= sets.length; k += 1) {
         var value = parseFloat(cells[k].getAttribute("data-value"));
         sets[k - 1].data.push(isNaN(value) ? 0 : value);

@@ -109,6 +109,8 @@ def test_the_page_and_panel_are_for_security_cto_and_managers(history, frank, al
     assert "10 min 0 s" in text and "2 h 0 min" in text
     bad = frank.client().get("/access/analytics/", {"from": "2026-11-30", "to": "2026-11-01"})
     assert bad.status_code == 400 and "is after" in bad.content.decode()
-    assert 'id="panel-breakglass-analytics"' in frank.client().get("/").content.decode()
+    home = frank.client().get("/").content.decode()
+    assert 'id="panel-breakglass-analytics"' in home
+    assert 'data-table="breakglass-teams"' in text and '<th scope="row">developers</th>' in text
     assert 'id="panel-breakglass-analytics"' not in alice.client().get("/").content.decode()
     assert alice.client().get("/access/analytics/").status_code == 403

@@ -3,15 +3,18 @@ numbers and what changed since last week's snapshot; once per week; no values.""
 
 import email
 import email.policy
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
 
 from secrets_admin.audit.models import AuditEntry
 from secrets_admin.compliance.models import WeeklySnapshot
 from secrets_admin.compliance.services import digest
 from tests.alerts.conftest import smtp  # noqa: F401 (the local SMTP receiver fixture)
 from tests.compliance.conftest import break_glass, grant, person, secret
+from tests.markers import requires_postgres
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # a Monday
@@ -73,3 +76,27 @@ def test_a_refused_mail_leaves_the_week_unsent_and_the_next_run_sends_it(smtp, s
     assert digest.send_weekly_digest(NOW).sent_at is not None
     ((_, _, body),) = texts(smtp)
     assert "no earlier week to compare with yet" in body
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_four_runs_at_once_send_one_mail(smtp):  # noqa: F811
+    person("frank", "managers")
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def run():
+        try:
+            barrier.wait()
+            outcomes.append(digest.send_weekly_digest(NOW))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(smtp.messages) == 1 and sum(o is not None for o in outcomes) == 1
+    assert WeeklySnapshot.objects.get().recipients == 1
+    assert AuditEntry.objects.filter(action="compliance.digest.sent").count() == 1

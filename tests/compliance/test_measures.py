@@ -87,10 +87,13 @@ def test_an_exemption_with_a_reason_is_not_a_failure():
 def test_mfa_for_privileged_people_fails_for_a_person_without_an_authenticator():
     person("carol", "security-team")
     person("erin", "cto", device=False)
-    person("alice", "developers", device=False)  # not privileged
+    alice, _ = person("alice", "developers", device=False)  # not privileged
     result = measure("mfa_privileged")
     assert result.status == FAIL and result.numbers["without_mfa"] == 1
     assert [i.name for i in result.failing] == ["erin"] and result.failing[0].url == "/audit/?person=erin"
+    alice.is_superuser = True
+    alice.save()
+    assert [i.name for i in measure("mfa_privileged").failing] == ["alice", "erin"]
 
 
 def test_dual_control_fails_for_a_single_approval_or_one_without_a_code():

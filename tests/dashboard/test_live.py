@@ -67,3 +67,21 @@ def test_a_request_waiting_for_approval_updates_the_pending_tile():
 
     html = async_to_sync(scenario)()
     assert re.search(r'\?status=pending">1<', html)
+
+
+def test_sockets_and_pages_share_one_computation_per_event(monkeypatch):
+    from secrets_admin.dashboard import live as dashboard_live
+    from secrets_admin.dashboard import tiles
+    from secrets_admin.dashboard.services import headline
+
+    monkeypatch.setattr(tiles, "CACHE_SECONDS", 30)
+    computed = []
+    original = headline.headline_numbers
+    monkeypatch.setattr(tiles, "headline_numbers", lambda: computed.append(1) or original())
+    dashboard_live.changed("test")  # a fresh sequence number: nothing cached for it yet
+    first = tiles.shared_numbers()
+    estate.secret("secret/dashboard/new")
+    assert tiles.shared_numbers() == first and len(computed) == 1  # no event yet: shared
+    dashboard_live.changed("test")
+    assert tiles.shared_numbers()["secrets"]["total"] == first["secrets"]["total"] + 1
+    assert len(computed) == 2

@@ -25,7 +25,7 @@ def test_a_manager_sees_the_tiles_with_links_to_the_lists_behind_them():
     assert '/inventory/?status=overdue" data-tile-number>2<' in tiles
     assert '/dashboard/runs/?days=7">75.0%<' in tiles
     assert '/access/all/?status=active" data-tile-number>2<' in tiles
-    assert '/accounts/members/" data-tile-number>33.33%<' in tiles
+    assert '/dashboard/mfa/" data-tile-number>33.33%<' in tiles
     assert 'data-table="trend-table"' in page and 'id="age-table-api_key"' in page
     assert "<form" not in tiles  # read-only
     assert re.search(r'ws-connect="/ws/live/\?topic=dashboard.tiles&amp;view=tiles', page)
@@ -79,3 +79,30 @@ def test_a_bad_query_string_is_a_clear_400(query, message):
     assert response.status_code == 400
     assert message in page.replace("&#x27;", "'")
     assert 'id="query-problems"' in page
+
+
+@pytest.mark.django_db
+def test_the_backends_panel_also_updates_the_backends_tile_for_those_who_have_it(settings):
+    from django.core.cache import cache
+
+    from console.health import CACHE_KEY
+
+    settings.READINESS_PROBES = {"database": "console.health.probe_database"}
+    cache.delete(CACHE_KEY)
+    _, page = _page("mgr", "managers")
+    assert "Not checked yet" in page  # the page itself never probes
+    _, panel = _page("mgr2", "managers", url="/status/backends/")  # what htmx loads after the page
+    assert '<div id="tile-backends-body" hx-swap-oob="innerHTML">' in panel
+    assert '<span class="fs-4">1</span> up' in panel
+    _, developer_panel = _page("dev", "developers", url="/status/backends/")
+    assert "tile-backends-body" not in developer_panel  # no tile on their page to update
+    cache.delete(CACHE_KEY)
+
+
+@pytest.mark.django_db
+def test_the_people_behind_the_mfa_tile_those_without_an_authenticator_first():
+    estate.build()
+    response, page = _page("mgr", "managers", url="/dashboard/mfa/")
+    assert response.status_code == 200
+    rows = re.findall(r"\((\w+)\)</span></th>.*?badge text-bg-(\w+)", page, re.S)
+    assert rows == [("bob", "danger"), ("carol", "danger"), ("alice", "success")]

@@ -4,7 +4,8 @@ with what changed since last week's snapshot.
 `send_weekly_digest(now)` (beat `compliance.weekly_digest`, Mondays 07:00 UTC) is idempotent per
 week: one short transaction stores this week's snapshot (unique per week, audited
 `compliance.digest.recorded`), the mail goes out with no transaction open, and a second short
-transaction marks it sent (audited `compliance.digest.sent`). A run that finds the week already
+transaction records it sent (audited `compliance.digest.sent`); the week is claimed by one
+conditional UPDATE before the mail, so two runs at once send one mail. A run that finds the week already
 sent does nothing; one that finds it recorded but unsent (the mail server was down) sends it.
 Numbers and words only: the digest is built from aggregates, never from a secret's value.
 """
@@ -168,9 +169,17 @@ def send_weekly_digest(now: datetime | None = None) -> WeeklySnapshot | None:
         headers={"Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(render_to_string("compliance/email/digest.html", context), "text/html")
-    message.send(fail_silently=False)  # no transaction open; a failure leaves the week unsent
+    # Claim the week first (one conditional UPDATE), so two runs at once send one mail; the
+    # mail goes out with no transaction open, and a failure hands the week back.
+    claim = WeeklySnapshot.objects.filter(pk=snapshot.pk, sent_at__isnull=True)
+    if not claim.update(sent_at=timezone.now(), recipients=len(to)):
+        return None
+    try:
+        message.send(fail_silently=False)
+    except Exception:
+        WeeklySnapshot.objects.filter(pk=snapshot.pk).update(sent_at=None, recipients=0)
+        raise
     with transaction.atomic():
-        WeeklySnapshot.objects.filter(pk=snapshot.pk).update(sent_at=timezone.now(), recipients=len(to))
         snapshot.refresh_from_db()
         record(
             actions.DIGEST_SENT,

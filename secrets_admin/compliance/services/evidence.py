@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from asgiref.sync import sync_to_async
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from secrets_admin.audit import chain, sequencer
@@ -151,6 +151,25 @@ def _csv_member(archive, name, header, rows, manifest, sink, counts):
     yield sink.take()
 
 
+def _copy_member(archive, name, header, blocks, manifest, sink, counts):
+    """A CSV the database writes itself (PostgreSQL COPY): blocks go straight into the zip."""
+    member = _Member(archive, name, manifest)
+    member.write((",".join(header) + "\n").encode())
+    lines, pending = 0, bytearray()
+    for block in blocks:  # COPY hands over one row per block: compress a megabyte at a time
+        pending += block
+        if len(pending) >= 1 << 20:
+            member.write(bytes(pending))
+            lines += pending.count(b"\n")
+            pending.clear()
+            yield sink.take()
+    member.write(bytes(pending))
+    lines += pending.count(b"\n")
+    member.close()
+    counts[name] = lines  # rows, as long as no cell holds a line break (a note, not a proof)
+    yield sink.take()
+
+
 def _chunks(export: Export, actor):
     now = timezone.now()
     segment = proof.segment_for(export.start, export.end)
@@ -167,10 +186,16 @@ def _chunks(export: Export, actor):
         ("access-requests.csv", *tables.access_requests(export.start, export.end)),
         ("approvals.csv", *tables.approvals(export.start, export.end)),
         ("grants.csv", *tables.grants(export.start, export.end)),
-        ("audit-entries.csv", list(chain.FIELDS), tables.audit_entries(segment.first, segment.last)),
     ]
     for name, header, rows in parts:
         yield from _csv_member(archive, name, header, rows, manifest, sink, counts)
+    if connection.vendor == "postgresql":
+        blocks = tables.audit_entries_csv(segment.first, segment.last)
+        yield from _copy_member(archive, "audit-entries.csv", chain.FIELDS, blocks, manifest, sink, counts)
+    else:
+        rows = tables.audit_entries(segment.first, segment.last)
+        yield from _csv_member(archive, "audit-entries.csv", chain.FIELDS, rows, manifest, sink, counts)
+    counts["audit-entries.csv"] = segment.entries
     proof_document = {
         "format": FORMAT,
         "range": {"start": chain.format_time(export.start), "end": chain.format_time(export.end)},

@@ -53,6 +53,38 @@ FROM audit_auditentry WHERE sequence >= %s AND sequence <= %s ORDER BY sequence 
 """
 
 
+def _escaped(column: str) -> str:
+    quote = "''''"  # SQL for one apostrophe
+    return (
+        f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r', {quote}) "
+        f"THEN {quote} || {column} ELSE {column} END"
+    )
+
+
+_COPY_ENTRIES = (
+    "COPY (SELECT sequence, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "  # noqa: S608 (constant columns; bounds are int())
+    + ", ".join(_escaped(c) for c in chain.CONTENT[1:-1])
+    + ", data::text, content_hash, prev_hash, hash FROM audit_auditentry "
+    "WHERE sequence >= {first} AND sequence <= {last} ORDER BY sequence) TO STDOUT (FORMAT csv)"
+)
+COPY_SPAN = 50_000  # entries per COPY statement: each is short, nothing stays open between them
+
+
+def audit_entries_csv(first: int, last: int):
+    """PostgreSQL: the CSV rows of entries first..last, written by the server (COPY), as bytes
+    blocks — the same cells as `audit_entries`, with no per-row work in Python."""
+    at = first
+    while first and at <= last:
+        upto = min(last, at + COPY_SPAN - 1)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(_COPY_ENTRIES.format(first=int(at), last=int(upto))) as copy,
+        ):
+            for block in copy:
+                yield bytes(block)
+        at = upto + 1
+
+
 def audit_entries(first: int, last: int):
     """Linked entries first..last in chain order, as CSV cells (chain.FIELDS order)."""
     if not first:

@@ -96,16 +96,20 @@ def access(now) -> dict:
     return {"active_grants": active, "pending_approvals": pending}
 
 
+def privileged_people():
+    """Active members of the security team or the CTO group, and active superusers."""
+    User = get_user_model()
+    memberships = User.groups.through.objects.filter(group__name__in=PRIVILEGED_GROUPS).values("user_id")
+    return User.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(pk__in=memberships))
+
+
 def mfa_coverage() -> dict:
     """Privileged people (active members of the security team or the CTO group, and active
     superusers) and how many of them have a confirmed authenticator. One query."""
     from secrets_admin.accounts.models import AuthenticatorDevice
 
-    User = get_user_model()
-    memberships = User.groups.through.objects.filter(group__name__in=PRIVILEGED_GROUPS).values("user_id")
-    privileged = User.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(pk__in=memberships))
     device = AuthenticatorDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True)
-    counts = privileged.aggregate(total=Count("pk"), covered=Count("pk", filter=Exists(device)))
+    counts = privileged_people().aggregate(total=Count("pk"), covered=Count("pk", filter=Exists(device)))
     total, covered = counts["total"], counts["covered"]
     return {
         "privileged": total,
@@ -147,7 +151,11 @@ def backends() -> dict:
     dashboard never calls a backend. `checked` is False before the first probe round."""
     from console.health import cached_readiness
 
-    results = cached_readiness()
+    return backend_states(cached_readiness())
+
+
+def backend_states(results: dict | None) -> dict:
+    """Readiness results ({name: {"ok", "error"?}}) as up / sealed / down counts."""
     states = {}
     for name, result in (results or {}).items():
         if result.get("ok"):

@@ -1,4 +1,5 @@
-"""The list behind the success-rate tiles and the trend chart: runs that ended in a window."""
+"""The lists behind the tiles: runs that ended in a window (the success rates and the trend),
+and the privileged people with or without an authenticator (MFA coverage)."""
 
 from django.db.models import Count, Q
 
@@ -25,3 +26,23 @@ def page(low, high, outcome: str = "") -> dict:
     )
     shown = list(runs.select_related("secret").order_by("-finished_at", "-id")[:SHOWN])
     return {"runs": shown, "total": runs.count(), "shown": SHOWN, **counts}
+
+
+PEOPLE_SHOWN = 500
+
+
+def privileged_people() -> dict:
+    """Privileged people, those without a confirmed authenticator first: names and groups only."""
+    from django.db.models import Exists, OuterRef
+
+    from secrets_admin.accounts.models import AuthenticatorDevice
+    from secrets_admin.dashboard.services.headline import privileged_people as privileged
+
+    device = AuthenticatorDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True)
+    people = (
+        privileged()
+        .annotate(has_authenticator=Exists(device))
+        .prefetch_related("groups")
+        .order_by("has_authenticator", "username")
+    )
+    return {"people": list(people[:PEOPLE_SHOWN]), "shown": PEOPLE_SHOWN}

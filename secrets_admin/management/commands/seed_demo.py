@@ -36,6 +36,9 @@ class Command(BaseCommand):
         from secrets_admin.usage.demo import seed_usage
 
         seed_usage(self.stdout)
+        from secrets_admin.dashboard.demo import seed_history
+
+        seed_history(self.stdout)
         self._check_alerts()
         self._check_sealing_keys()
         self._verify_audit()

@@ -48,7 +48,8 @@ def cold_per_secret() -> Decimal:
     return settings.COST_COLD_PER_GB_MONTH * settings.COST_ARCHIVE_KB_PER_SECRET / KB_PER_GB
 
 
-def estimate(*, now=None) -> Estimate:
+def tally(*, now=None) -> tuple[dict, dict]:
+    """({tier: secrets}, {tier: stale secrets}) from the inventory (two grouped counts)."""
     kinds = {name: conf.get("kind") for name, conf in settings.SECRET_BACKENDS.items()}
     counts = {"hot": 0, "warm": 0}
     live = Secret.objects.exclude(status="missing").values("backend").annotate(n=Count("id"))
@@ -61,6 +62,13 @@ def estimate(*, now=None) -> Estimate:
         tier = TIER_OF_KIND.get(kinds.get(backend))
         if tier:
             stale[tier] += n
+    return counts, stale
+
+
+def estimate(*, now=None, counts: dict | None = None, stale: dict | None = None) -> Estimate:
+    """The estimate at today's prices, from `counts` and `stale` (a summary's) or counted now."""
+    if counts is None or stale is None:
+        counts, stale = tally(now=now)
     hot, warm = settings.COST_HOT_PER_SECRET_MONTH, settings.COST_WARM_PER_SECRET_MONTH
     cold = cold_per_secret()
     tiers = [

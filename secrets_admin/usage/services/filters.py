@@ -30,11 +30,17 @@ class Range:
         return (self.end - self.start).days
 
 
+EARLIEST, LATEST = date(1970, 1, 1), date(9000, 1, 1)  # room for the arithmetic either side
+
+
 def _day(text: str, name: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise BadFilter(f"{name} must be a date written YYYY-MM-DD, not {text[:40]!r}.") from None
+    if not EARLIEST <= day <= LATEST:
+        raise BadFilter(f"{name} must be between {EARLIEST} and {LATEST}, not {day}.")
+    return day
 
 
 def date_range(params, *, default_days: int, now: datetime | None = None) -> Range:
@@ -71,4 +77,6 @@ def text(params, name: str, *, max_length: int = 255) -> str:
     value = (params.get(name) or "").strip()
     if len(value) > max_length:
         raise BadFilter(f"{name} is longer than {max_length} characters.")
+    if any(ord(char) < 32 for char in value):
+        raise BadFilter(f"{name} holds control characters; type it as plain text.")
     return value

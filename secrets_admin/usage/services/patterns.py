@@ -59,6 +59,13 @@ def per_period(filters: Filters) -> tuple[str, list[tuple]]:
     return "day", list(days.values_list("day", "n"))
 
 
+def per_day(*, now=None, days: int = 14) -> list[tuple]:
+    """Reads per day over the last `days` days (today included), for the home page's chart."""
+    filters = Filters(date_range({}, default_days=days, now=now), "read", None, "")
+    found = rows(filters).annotate(day=TruncDay("hour")).values("day").annotate(n=Sum("count"))
+    return list(found.order_by("day").values_list("day", "n"))
+
+
 def per_secret(filters: Filters, limit: int = TOP) -> list[dict]:
     """The most requested paths: [{path, secret_id, requests, last}] (secret_id None: no inventory row)."""
     found = rows(filters).values("path", "secret_id").annotate(requests=Sum("count"), last=Max("hour"))
