@@ -6,7 +6,15 @@ run: A/B/A/B at 1 and at 4 worker processes (the raw loop gets as many threads).
 
 Database: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/candlefish_bench_rotation,
 dropped and created fresh (DATABASE_URL is never used). OpenBao and Valkey are started by the
-script on free ports. Each round rotates its own 1,000 fresh secrets (BENCH_ROTATION_SECRETS).
+script on free ports. Each round rotates its own 1,000 fresh secrets (BENCH_ROTATION_SECRETS);
+BENCH_ROTATION_WORKERS (default 1,4) and BENCH_ROTATION_PAIRS (default 2) say how many rounds.
+
+The same work on both sides: every secret is an api_key in KV v2 without a rotation hook, so the
+engine rotates it blue-green as a plain value, and bench/support/rotation_raw.py makes exactly the
+OpenBao calls that path makes (read the current version; write the staging metadata and value;
+read it back; promote by check-and-set with the run marker; mark the old version; drop the
+staging), with a fresh generated value per secret. The engine adds what the raw loop lacks: the
+run rows, leases, step log, audit entries, the queue, the worker processes.
 
 Engine time: from the first start_run to the last run finished (start_run is part of the work:
 a transaction, an audit entry and a queued task per secret). Checks: every secret of every round
@@ -34,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candlefish_bench_rotation")
 SECRETS = int(os.environ.get("BENCH_ROTATION_SECRETS", "1000"))
 WORKERS = tuple(int(n) for n in os.environ.get("BENCH_ROTATION_WORKERS", "1,4").split(","))
+PAIRS = int(os.environ.get("BENCH_ROTATION_PAIRS", "2"))  # A/B pairs per worker count
 GOAL, STRETCH = 0.7, 0.85
 
 
@@ -205,7 +214,7 @@ def main() -> int:
             worker = start_worker(env, processes, work / f"worker-{processes}.log")
             try:
                 pairs = []
-                for i in range(2):  # A/B/A/B
+                for i in range(PAIRS):  # A/B/A/B
                     a = engine_round(bao, f"e{processes}-{i}")
                     b = raw_round(bao, f"r{processes}-{i}", processes)
                     rounds += [{"workers": processes, "kind": "engine", **_round(a)},
@@ -223,6 +232,7 @@ def main() -> int:
         worst = min(ratios.values())
         result = {
             "secrets_per_round": SECRETS,
+            "pairs": PAIRS,
             "rounds": rounds,
             "ratio_engine_over_raw": ratios,
             "steps": step_percentiles(),

@@ -197,6 +197,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Look for such tasks every tenth of the timeout (at most every 10 s), not every 100 s.
     "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 10)),
     "unacked_restore_throttle": 1,
+    # How long a worker's BRPOP waits before it looks again. With acks_late and a prefetch of 1,
+    # a worker that just acknowledged a task takes its next one only when the current BRPOP
+    # returns (celery#4378, #7718): kombu's 1 s default cost every rotation up to a second idle.
+    "polling_interval": 0.1,
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

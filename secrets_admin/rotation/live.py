@@ -52,10 +52,10 @@ def run(params) -> str:
 
 
 _last_publish = [0.0]  # this process's last intermediate publish (monotonic seconds)
-COALESCE_SECONDS = 0.5
+COALESCE_SECONDS = 2.0  # each publish costs a worker a Redis connection and an event loop
 
 
-def publish_run(run_id: int, *, final: bool = True) -> None:
+def publish_run(run_id: int, *, final: bool = True, moved: tuple[str, str] | None = None) -> None:
     """Tell run pages that run `run_id` moved. Intermediate steps (final=False) publish at most
     every COALESCE_SECONDS per process: each publish makes every page re-render its views, and a
     later publish (at the latest the run's end, always sent) carries the newer state anyway."""
@@ -64,7 +64,10 @@ def publish_run(run_id: int, *, final: bool = True) -> None:
         return
     _last_publish[0] = now
     try:
-        run = RotationRun.objects.filter(pk=run_id).values("state", "step").first() or {}
+        if moved is not None:  # the (state, step) the caller just committed: no read needed
+            run = {"state": moved[0], "step": moved[1]}
+        else:
+            run = RotationRun.objects.filter(pk=run_id).values("state", "step").first() or {}
         live.publish(TOPIC, {"run": run_id, "state": run.get("state"), "step": run.get("step")})
         if final:  # a run that ended (or failed a step) moves the dashboard's tiles
             dashboard_changed("rotation")

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 
-@shared_task(name="rotation.advance")
+@shared_task(name="rotation.advance", ignore_result=True)  # the run's row is the result
 def advance(run_id: int) -> dict:
     """Run the next steps of one run while this worker holds its lease (see services.engine)."""
     from secrets_admin.rotation.services.engine import advance as run_steps

@@ -24,7 +24,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from secrets_admin.inventory.models import RotationPolicy, Secret
-from secrets_admin.inventory.services.status import DueFacts, renewals
+from secrets_admin.inventory.services.status import DueFacts, renewed
 from secrets_admin.inventory.services.status import next_due as due_by_policy
 from secrets_admin.schedule.models import PolicySettings, SecretLink, SecretOverride
 from secrets_admin.schedule.windows import Window
@@ -131,7 +131,7 @@ class Plan:
             due, until = secret.next_due, override.exempt_until
             return max(due, until) if due is not None and until is not None else due
         if self._renewed is None:
-            self._renewed = renewals(list(self.overrides))
+            self._renewed = renewed(list(self.overrides))
         facts = DueFacts(
             interval_days=override.interval_days,
             lead_days=override.lead_days,

@@ -63,9 +63,10 @@ def next_due(secret, policy, facts: DueFacts = NO_FACTS):
     return due
 
 
-def due_facts(secret_ids) -> dict[int, DueFacts]:
-    """The DueFacts of the given secrets that have any (two small queries). The schedule and the
-    rotation engine own these tables; looked up by name so the inventory works without them."""
+def due_facts(secret_ids, *, renewals: bool = True) -> dict[int, DueFacts]:
+    """The DueFacts of the given secrets that have any (two small queries; renewals=False skips
+    the graceful runs', for a caller that knows there are none). The schedule and the rotation
+    engine own these tables; looked up by name so the inventory works without them."""
     ids = [pk for pk in secret_ids if pk is not None]
     found: dict[int, dict] = {}
     if not ids:
@@ -76,12 +77,12 @@ def due_facts(secret_ids) -> dict[int, DueFacts]:
             "secret_id", "interval_days", "lead_days", "exempt_until"
         ):
             found[pk] = {"interval_days": interval, "lead_days": lead, "exempt_until": exempt}
-    for pk, until in renewals(ids).items():
+    for pk, until in (renewed(ids) if renewals else {}).items():
         found.setdefault(pk, {})["renewed_until"] = until
     return {pk: DueFacts(**values) for pk, values in found.items()}
 
 
-def renewals(secret_ids) -> dict[int, datetime]:
+def renewed(secret_ids) -> dict[int, datetime]:
     """secret id -> the expiry of the certificate that a finished graceful run issued for it."""
     if not apps.is_installed("secrets_admin.rotation"):
         return {}

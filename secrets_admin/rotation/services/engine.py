@@ -1,11 +1,10 @@
 """The engine: run a rotation's steps one at a time, each outside any transaction, under a lease.
 
     advance(run_id)
-      claim the lease          conditional UPDATE (active, lease free or expired, retry due)
-      for each step left:
-        renew + log the start  short transaction: conditional UPDATE on lease_owner (a lost lease
-                               stops this worker) and the RotationStep row (after the first step,
-                               this is part of the previous step's outcome transaction)
+      claim the lease          one short transaction: conditional UPDATE (active, lease free or
+                               expired, retry due), then the first step's RotationStep row
+      for each step left:      (later steps' rows come with the previous step's outcome, which
+                               renews the lease: a lost lease stops this worker)
         run the step           no transaction; only the lease is held (network I/O happens here)
         log the outcome        short transaction: next step / retry / needs a person + audit
       release the lease
@@ -23,7 +22,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from secrets_admin.backends import BackendError, get_backend
@@ -49,20 +49,23 @@ def new_owner() -> str:
 def claim(run_id: int, owner: str) -> bool:
     """Take the run's lease: only if the run is active, nobody holds a live lease, and a retry
     (if any) is due. One conditional UPDATE, so two workers never both win."""
-    now = timezone.now()
+    with transaction.atomic():
+        return _claim(run_id, owner, timezone.now())
+
+
+def _claim(run_id: int, owner: str, now) -> bool:
     free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    with transaction.atomic():
-        claimed = RotationRun.objects.filter(free & due, pk=run_id, state__in=RotationRun.ACTIVE).update(
+    return bool(
+        RotationRun.objects.filter(free & due, pk=run_id, state__in=RotationRun.ACTIVE).update(
             state=RotationRun.State.RUNNING,
             lease_owner=owner,
             lease_expires_at=now + timedelta(seconds=lease_seconds()),
             next_attempt_at=None,
+            started_at=Coalesce("started_at", Value(now)),
             updated_at=now,
         )
-        if claimed:
-            RotationRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=now)
-    return bool(claimed)
+    )
 
 
 def renew(run_id: int, owner: str) -> bool:
@@ -82,18 +85,21 @@ def advance(run_id: int, *, owner: str | None = None) -> dict:
     """Run the steps left in run `run_id` while holding its lease. Returns {"run", "state", "step"}
     (state "skipped" when another worker holds it, or it is not active or not due)."""
     owner = owner or new_owner()
-    if not claim(run_id, owner):
-        return {"run": run_id, "state": "skipped", "step": None}
-    try:
+    now = timezone.now()
+    with transaction.atomic():  # the claim, the run and its first step's log row: one short transaction
+        if not _claim(run_id, owner, now):
+            return {"run": run_id, "state": "skipped", "step": None}
         run = RotationRun.objects.select_related("secret__rotation_policy").get(pk=run_id)
-        row = _log_start(run, owner)
+        row = RotationStep.objects.create(run=run, name=run.step, attempt=run.attempt + 1, started_at=now)
+    try:
         while row is not None:
             run, row = _one_step(run, row, owner)  # the next step's row comes with the outcome
         if run.state == RotationRun.State.RUNNING and run.step != "done":
             log.warning("rotation run %s: lease lost before step %s; stopping here", run_id, run.step)
             return {"run": run_id, "state": "lost", "step": run.step}
     finally:
-        release(run_id, owner)
+        if run.lease_owner == owner:  # an ended or failed run released it in its outcome already
+            release(run_id, owner)
     return {"run": run_id, "state": run.state, "step": run.step}
 
 
@@ -127,15 +133,3 @@ def _words(exc: BackendError) -> str:
     """The failure in words for the step log and alerts: the backend's cause ("unreachable",
     "sealed"...) with the message, which adapters keep free of values."""
     return str(exc)[:500]
-
-
-def _log_start(run: RotationRun, owner: str) -> RotationStep | None:
-    """Renew the lease and open the step's log row, in one short transaction; None if the lease
-    is lost. (The ledger gets the step's outcome, with its attempt and duration; the row is the
-    live log of a step in flight.)"""
-    with transaction.atomic():
-        if not renew(run.pk, owner):
-            return None
-        return RotationStep.objects.create(
-            run=run, name=run.step, attempt=run.attempt + 1, started_at=timezone.now()
-        )

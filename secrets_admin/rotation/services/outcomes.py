@@ -16,7 +16,7 @@ from secrets_admin.alerts import events
 from secrets_admin.alerts.models import Alert
 from secrets_admin.alerts.services.alerting import raise_alert, resolve_alert
 from secrets_admin.audit.services import record
-from secrets_admin.inventory.services.status import refresh
+from secrets_admin.inventory.services.status import NO_FACTS, due_facts, refresh
 from secrets_admin.rotation import actions, live
 from secrets_admin.rotation.models import RotationRun, RotationStep
 
@@ -76,7 +76,8 @@ def step_done(run: RotationRun, row, state: dict, *, owner: str, next_step: str,
                 _finished(run, now)
             else:
                 following = RotationStep.objects.create(run=run, name=next_step, attempt=1, started_at=now)
-        transaction.on_commit(lambda: live.publish_run(run.pk, final=done))
+        state_now = (run.state, run.step) if moved else None
+        transaction.on_commit(lambda: live.publish_run(run.pk, final=done, moved=state_now))
     if not moved:
         run.refresh_from_db()
     return run, following
@@ -85,7 +86,9 @@ def step_done(run: RotationRun, row, state: dict, *, owner: str, next_step: str,
 def _finished(run: RotationRun, now) -> None:
     secret = run.secret
     secret.last_rotated = now
-    refresh(secret)
+    # Only a graceful run renews (DueFacts.renewed_until): other strategies skip that lookup.
+    facts = due_facts([secret.pk], renewals=run.strategy == "graceful").get(secret.pk, NO_FACTS)
+    refresh(secret, facts=facts)
     secret.save(update_fields=["last_rotated", "next_due", "status"])
     record(
         actions.RUN_FINISHED,
@@ -133,7 +136,8 @@ def step_failed(run: RotationRun, row, error, *, owner: str, duration_ms: int):
                 record(actions.RUN_FAILED, actor=ENGINE, target=run, data={"step": row.name, "error": reason})
             else:
                 transaction.on_commit(lambda: _retry_later(run.pk, wait))
-        transaction.on_commit(lambda: live.publish_run(run.pk))
+        state_now = (run.state, run.step) if moved else None
+        transaction.on_commit(lambda: live.publish_run(run.pk, moved=state_now))
     if not moved:
         run.refresh_from_db()
     return run
