@@ -13,11 +13,19 @@ import pytest
 from django.test import override_settings
 
 from console.stack.servers import Moto, OpenBao, Valkey, redis_reachable
+from tests.parallel import group_by_file, worker_redis_url
 
 # boto3 must never find a developer's real AWS profile.
 os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
 os.environ.pop("AWS_PROFILE", None)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright
+# Each xdist worker its own Redis database (subprocesses the tests start inherit it too).
+if os.environ.get("REDIS_URL"):
+    os.environ["REDIS_URL"] = worker_redis_url(os.environ["REDIS_URL"])
+
+
+def pytest_collection_modifyitems(items):
+    group_by_file(items)
 
 
 @dataclass
