@@ -10,3 +10,6 @@ class BreakglassConfig(AppConfig):
         from breakglass import actions, live  # noqa: F401 (registrations)
 
         live.register()
+        from breakglass import analytics
+
+        analytics.register_panel()

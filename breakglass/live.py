@@ -6,6 +6,7 @@ import logging
 from django.template.loader import render_to_string
 
 from console import live
+from secrets_admin.dashboard.live import changed as dashboard_changed
 from secrets_admin.roles import CTO, SECURITY_TEAM
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def changed() -> None:
     """The queue changed (a request arrived, was decided or expired). Called after commit."""
     try:
         live.publish(QUEUE)
+        dashboard_changed("approvals")
     except Exception:  # the page catches up on reconnect; a decision never fails for this
         log.warning("live publish of %s failed", QUEUE, exc_info=True)
 
@@ -49,6 +51,7 @@ def changed() -> None:
 def session_changed(grant_ids) -> None:
     try:
         live.publish(SESSIONS, {"grants": sorted(grant_ids)[:50]})
+        dashboard_changed("grants")
     except Exception:
         log.warning("live publish of %s failed", SESSIONS, exc_info=True)
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from breakglass.models.request import Kind
 from secrets_admin.roles import CTO, DEVELOPERS, SECURITY_TEAM
@@ -19,7 +20,7 @@ MIN_REASON_CHARS = 20
 MIN_REASON_WORDS = 4
 MAX_SCOPE = 50
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$", re.IGNORECASE)
-GRANTABLE_KINDS = ("api_key", "password", "generic", "database")
+GRANTABLE_KINDS = ("api_key", "password", "generic", "database", "certificate")
 
 
 class RequestRefused(ValidationError):
@@ -116,7 +117,7 @@ def check_scope(paths, *, requester) -> list[dict]:
     """Inventory paths -> scope items. Refuses unknown paths and what cannot be granted."""
     from secrets_admin.backends import get_backend
     from secrets_admin.backends.base import BackendError
-    from secrets_admin.backends.vault_tokens import grant_paths
+    from secrets_admin.backends.vault_tokens import certificate_stanza, grant_paths
     from secrets_admin.inventory.models import Secret
     from secrets_admin.inventory.models.choices import Status
 
@@ -140,29 +141,43 @@ def check_scope(paths, *, requester) -> list[dict]:
         backend_kind = settings.SECRET_BACKENDS.get(secret.backend, {}).get("kind")
         if backend_kind != "vault" or secret.kind not in GRANTABLE_KINDS or secret.status == Status.MISSING:
             raise RequestRefused(
-                f"{path} cannot be granted: only OpenBao KV secrets and database roles that exist can.",
+                f"{path} cannot be granted: only OpenBao KV secrets, database roles and certificates "
+                "that exist can.",
                 field="scope",
                 why="not_grantable",
             )
+        item = {
+            "secret": secret.pk,
+            "backend": secret.backend,
+            "path": secret.path,
+            "environment": secret.environment,
+        }
         try:
-            grant_paths(get_backend(secret.backend), secret.path)
+            backend = get_backend(secret.backend)
+            api_paths = grant_paths(backend, secret.path)
+            if secret.kind == "certificate":
+                item["names"] = certificate_names(secret)
+                certificate_stanza(backend, api_paths[0], [item["names"]], timezone.now())
         except BackendError:
             raise RequestRefused(
-                f"{path} cannot be granted: only OpenBao KV secrets and database roles can.",
+                f"{path} cannot be granted: only OpenBao KV secrets, database roles and certificates "
+                "with plain DNS names can.",
                 field="scope",
                 why="not_grantable",
             ) from None
-        items.append(
-            {
-                "secret": secret.pk,
-                "backend": secret.backend,
-                "path": secret.path,
-                "environment": secret.environment,
-            }
-        )
+        items.append(item)
     if len({item["backend"] for item in items}) > 1:
         raise RequestRefused("Ask for paths of one OpenBao at a time (one token per request).", field="scope")
     return items
+
+
+def certificate_names(secret) -> list[str]:
+    """A certificate's common name, then its other DNS names (from the inventory's metadata):
+    the only names a certificate grant may issue for."""
+    details = secret.details or {}
+    common = details.get("common_name") or ""
+    names = [common] + [n for n in details.get("dns_names") or [] if n != common]
+    return names if common else []
 
 
 def pending_window() -> timedelta:

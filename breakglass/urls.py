@@ -1,6 +1,6 @@
 from django.urls import path
 
-from breakglass import evidence, views
+from breakglass import analytics, evidence, views
 
 app_name = "breakglass"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.new, name="new"),
     path("approvals/", views.queue, name="queue"),
     path("all/", views.overview, name="all"),
+    path("analytics/", analytics.page, name="analytics"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/approve/", views.approve_view, name="approve"),

@@ -234,6 +234,7 @@ def _grant_context(request, grant, **extra) -> dict:
         "end_form": extra.pop("end_form", None) or forms.EndForm(),
         "vault_addr": settings.SECRET_BACKENDS.get(grant.backend, {}).get("public_url")
         or settings.SECRET_BACKENDS.get(grant.backend, {}).get("url", ""),
+        "issue_lines": grants.certificate_commands(grant),
         **extra,
     }
 

@@ -106,3 +106,20 @@ def envurl(name: str, default: str | None, schemes: tuple[str, ...], *, secret: 
         PROBLEMS.append(ConfigProblem(name, "a URL like " + " or ".join(f"{s}://host:port" for s in schemes)))
         return default
     return value
+
+
+def envdecimal(name: str, default: str, *, minimum: str = "0"):
+    """A decimal number >= minimum (prices: "0.40"), as a Decimal."""
+    from decimal import Decimal, InvalidOperation
+
+    value = _raw(name)
+    if value is None:
+        return Decimal(default)
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number < Decimal(minimum):
+        PROBLEMS.append(ConfigProblem(name, f"a decimal number >= {minimum}, like {default}"))
+        return Decimal(default)
+    return number

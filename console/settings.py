@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from console.client_ip import parse_trusted_proxies
 from console.env import (
@@ -16,6 +17,7 @@ from console.env import (
     env,
     envbool,
     envchoice,
+    envdecimal,
     envint,
     envlist,
     envsecret,
@@ -70,7 +72,9 @@ INSTALLED_APPS = [
     "secrets_admin.schedule",
     "secrets_admin.sealed",
     "secrets_admin.dashboard",
+    "secrets_admin.compliance",
     "breakglass",
+    "secrets_admin.usage",
 ]
 
 MIDDLEWARE = [
@@ -216,7 +220,11 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-check-certificates": {"task": "alerts.check_certificates", "schedule": 3600.0},
     # Break-glass: expire unapproved requests, end grants at expiry, read OpenBao's audit file.
     "breakglass-expire": {"task": "breakglass.expire", "schedule": 30.0},
-    "breakglass-record": {"task": "breakglass.record_sessions", "schedule": 5.0},
+    "breakglass-record": {"task": "breakglass.record_sessions", "schedule": 5.0},  # + usage rollup
+    # Access patterns: link rollup rows to secrets the inventory found after they were counted.
+    "usage-link": {"task": "usage.link_secrets", "schedule": 900.0},
+    # ... and compute the home page's access and cost figures (spikes, stale secrets, tiers).
+    "usage-summarise": {"task": "usage.summarise", "schedule": 300.0},
     # Sealed Secrets: note new sealing keys; remind the security team until each is backed up.
     "sealed-check-keys": {"task": "sealed.check_keys", "schedule": 3600.0},
     # Rotation: resume runs whose worker died, start what is due, alert on missed rotations,
@@ -225,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
     "rotation-schedule": {"task": "rotation.schedule", "schedule": 300.0},
     "rotation-missed": {"task": "rotation.missed", "schedule": 900.0},
     "rotation-retire": {"task": "rotation.retire", "schedule": 300.0},
+    # Compliance: the weekly digest to managers (Mondays 07:00 UTC; a week is sent once).
+    "compliance-weekly-digest": {
+        "task": "compliance.weekly_digest",
+        "schedule": crontab(day_of_week=1, hour=7, minute=0),
+    },
 }
 
 # --- Rotation engine --------------------------------------------------------------------------
@@ -248,6 +261,21 @@ BREAKGLASS_PENDING_MINUTES = envint("BREAKGLASS_PENDING_MINUTES", 60, minimum=1)
 BREAKGLASS_REVIEW_DAYS = envint("BREAKGLASS_REVIEW_DAYS", 3, minimum=1)  # unsigned review: escalation alert
 # OpenBao's file audit device, as this host sees it: session recording tails it ("" = off).
 BREAKGLASS_AUDIT_LOG = env("BREAKGLASS_AUDIT_LOG", "")
+# Break-glass analytics: an approval within this many seconds of the request is a "rubber stamp".
+BREAKGLASS_RUBBER_STAMP_SECONDS = envint("BREAKGLASS_RUBBER_STAMP_SECONDS", 60, minimum=1)
+
+# --- Access patterns and cost (secrets_admin.usage) ----------------------------------------------
+# Spikes: an hour of at least MIN reads above the secret's 7-day hourly mean + SIGMAS deviations,
+# within the last WINDOW hours. Stale: not read for STALE_DAYS (candidates to retire).
+USAGE_SPIKE_WINDOW_HOURS = envint("USAGE_SPIKE_WINDOW_HOURS", 24, minimum=1)
+USAGE_SPIKE_MIN_READS = envint("USAGE_SPIKE_MIN_READS", 10, minimum=1)
+USAGE_SPIKE_SIGMAS = envdecimal("USAGE_SPIKE_SIGMAS", "3")
+USAGE_STALE_DAYS = envint("USAGE_STALE_DAYS", 90, minimum=1)
+# Monthly prices (USD) per storage tier; an archived secret takes COST_ARCHIVE_KB_PER_SECRET.
+COST_HOT_PER_SECRET_MONTH = envdecimal("COST_HOT_PER_SECRET_MONTH", "0.40")
+COST_WARM_PER_SECRET_MONTH = envdecimal("COST_WARM_PER_SECRET_MONTH", "0.10")
+COST_COLD_PER_GB_MONTH = envdecimal("COST_COLD_PER_GB_MONTH", "0.02")
+COST_ARCHIVE_KB_PER_SECRET = envdecimal("COST_ARCHIVE_KB_PER_SECRET", "8")
 
 # --- Secret backends --------------------------------------------------------------------------
 # Named connections; the inventory keeps the name. One Vault and one AWS come from the plain

@@ -18,7 +18,10 @@ urlpatterns = [
     path("rotation/", include("secrets_admin.rotation.urls")),
     path("access/", include("breakglass.urls")),
     path("sealed/", include("secrets_admin.sealed.urls")),
+    path("usage/", include("secrets_admin.usage.urls")),
+    path("compliance/", include("secrets_admin.compliance.urls")),
     path("admin/", admin.site.urls),
+    path("dashboard/", include("secrets_admin.dashboard.urls")),
 ]
 
 handler400 = "secrets_admin.accounts.errors.bad_request"

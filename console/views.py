@@ -5,7 +5,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from console.health import cached_readiness, may_see_details, readiness
+from secrets_admin.accounts.access import user_in
 from secrets_admin.dashboard.panels import panels_for
+from secrets_admin.dashboard.services.headline import backend_states
+from secrets_admin.dashboard.tiles import VIEWERS as DASHBOARD_VIEWERS
 
 
 def _backends_context(request, checks) -> dict:
@@ -33,4 +36,7 @@ def home(request):
 @never_cache
 def backend_status(request):
     """The overview's backend panel (an htmx fragment): cached results, or one bounded probe round."""
-    return render(request, "console/_backends.html", _backends_context(request, readiness()))
+    context = _backends_context(request, readiness())
+    if user_in(request.user, *DASHBOARD_VIEWERS):  # their page has the backends tile: update it too
+        context["dashboard_backends"] = backend_states(context["checks"])
+    return render(request, "console/_backends.html", context)

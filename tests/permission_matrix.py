@@ -446,6 +446,7 @@ def _rotation_secret():
         backend="vault", path="secret/matrix/rotated", defaults={"name": "rotated", "kind": "api_key"}
     )
     Secret.objects.filter(pk=secret.pk).update(rotation_policy=policy)
+    secret.rotation_policy = policy
     return secret
 
 
@@ -474,6 +475,26 @@ URLS += [
     ),
 ]
 
+
+# a policy's rotation hook (appended by the rotation engine): set or cleared with a one-time code
+def _policy_hook():
+    return f"/rotation/policies/{_rotation_secret().rotation_policy_id}/hook/"
+
+
+def _policy_hook_clear():
+    return _policy_hook() + "clear/"
+
+
+URLS += [
+    (_policy_hook, SECURITY_TEAM_ONLY),
+    # POST without URL, key or code: the form names what is missing
+    (_policy_hook, every(403, anonymous=302, no_device=302, security_team=400), "post"),
+    (_policy_hook_clear, every(403, anonymous=302, no_device=302, security_team=405)),  # GET: a POST only
+    # POST without a code: nothing is cleared
+    (_policy_hook_clear, every(403, anonymous=302, no_device=302, security_team=400), "post"),
+]
+
+
 # sealed (appended by the Sealed Secrets app): whoever reads the inventory reads the page; the
 # security team starts a re-seal campaign and confirms key backups, each with a one-time code
 
@@ -498,4 +519,55 @@ URLS += [
     ("/sealed/campaign/", SECURITY_TEAM_POSTS, "post"),
     (_sealed_key, SEALED_POST_ONLY),
     (_sealed_key, SECURITY_TEAM_POSTS, "post"),
+]
+
+# dashboard (appended by the dashboard core): the tiles' topic and the list behind the success
+# tiles, for the security team, the CTO group and managers (read-only: a POST is 405)
+DASHBOARD = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
+URLS += [
+    ("/dashboard/runs/", DASHBOARD),
+    ("/dashboard/mfa/", DASHBOARD),
+    (
+        "/dashboard/runs/?days=abc",
+        every(403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400),
+    ),
+    (
+        "/dashboard/runs/",
+        every(403, anonymous=302, no_device=302, security_team=405, cto=405, managers=405),
+        "post",
+    ),
+]
+LIVE_TOPICS["dashboard.tiles"] = every(
+    4403, anonymous=4401, no_device=4401, security_team=None, cto=None, managers=None
+)
+
+# access patterns, cost and break-glass analytics (appended by the usage app): read-only pages
+# for the security team, the CTO and managers; a bad filter answers 400 with what to fix
+USAGE_READERS = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
+USAGE_BAD_FILTER = every(403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400)
+USAGE_NO_POST = every(403, anonymous=302, no_device=302, security_team=405, cto=405, managers=405)
+URLS += [
+    ("/usage/", USAGE_READERS),
+    ("/usage/?from=2026-13-01", USAGE_BAD_FILTER),
+    ("/usage/?secret=abc", USAGE_BAD_FILTER),
+    ("/usage/", USAGE_NO_POST, "post"),
+    ("/usage/cost/", USAGE_READERS),
+    ("/usage/cost/", USAGE_NO_POST, "post"),
+    ("/access/analytics/", USAGE_READERS),
+    ("/access/analytics/?from=2026-02-01&to=2026-01-01", USAGE_BAD_FILTER),
+    ("/access/analytics/", USAGE_NO_POST, "post"),
+]
+
+# compliance (appended by the compliance app): security-team, cto and managers read the scores and
+# drill-downs and export evidence (an empty or bad export form: 400 with what to fix)
+COMPLIANCE_READERS = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
+COMPLIANCE_REFUSED = every(403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400)
+URLS += [
+    ("/compliance/", COMPLIANCE_READERS),
+    ("/compliance/?days=nonsense", COMPLIANCE_REFUSED),
+    ("/compliance/", every(405, no_device=302), "post"),  # read-only page
+    ("/compliance/soc2/", COMPLIANCE_READERS),
+    ("/compliance/soc2/cc6-1/", COMPLIANCE_READERS),
+    ("/compliance/export/", COMPLIANCE_READERS),
+    ("/compliance/export/", COMPLIANCE_REFUSED, "post"),
 ]

@@ -65,8 +65,10 @@ def load(connection, count: int, *, fresh: bool = False) -> bool:
     with connection.cursor() as cursor:
         if not fresh and loaded(cursor, count):
             return False
+        # CASCADE: rows of later apps (rotation runs, grants' scopes...) point at secrets; this is
+        # the bench's own database, so they go too.
         cursor.execute(
-            "TRUNCATE inventory_secretversion, inventory_secret, inventory_syncrun RESTART IDENTITY"
+            "TRUNCATE inventory_secretversion, inventory_secret, inventory_syncrun RESTART IDENTITY CASCADE"
         )
         cursor.execute(SECRETS, {"mark": MARK, "count": count})
         cursor.execute(VERSIONS)

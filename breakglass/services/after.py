@@ -30,16 +30,16 @@ def read_secrets(grant: Grant) -> dict[str, int]:
     if not grant.request.record_session:  # nothing was recorded: assume every path was read
         return {item["path"]: item["secret"] for item in grant.request.scope}
     backend = get_backend(grant.backend)
-    by_api_path = {}
+    by_api_path = {}  # several certificates share the grant role's issue path
     for item in grant.request.scope:
         for api_path in grant_paths(backend, item["path"]):
-            by_api_path[api_path] = (item["path"], item["secret"])
+            by_api_path.setdefault(api_path, []).append((item["path"], item["secret"]))
     read = {}
-    for path in grant.events.filter(result="ok", operation__in=("read", "list")).values_list(
+    # "update" is a certificate issued under the grant (the only write a grant policy allows)
+    for path in grant.events.filter(result="ok", operation__in=("read", "list", "update")).values_list(
         "path", flat=True
     ):
-        if path in by_api_path:
-            inventory_path, secret = by_api_path[path]
+        for inventory_path, secret in by_api_path.get(path, ()):
             read[inventory_path] = secret
     return read
 

@@ -13,7 +13,6 @@ from breakglass.models import AccessRequest, Approval, Grant
 from breakglass.models.request import Status
 from breakglass.services import grants
 from breakglass.services.common import Refused, audited_refusals
-from secrets_admin.accounts.models import UsedCode
 from secrets_admin.accounts.stepup import StepUpFailed, verify_step_up
 from secrets_admin.audit import intents
 from secrets_admin.audit.services import record
@@ -25,8 +24,15 @@ def purpose(access: AccessRequest) -> str:
 
 def open_slots(access: AccessRequest, user) -> list[str]:
     """The groups whose slot `user` could fill now (in the request's group order)."""
-    taken = set(access.approvals.filter(voided_at__isnull=True).values_list("group", flat=True))
-    mine = set(user.groups.values_list("name", flat=True))
+    return _open(access, _taken(access), set(user.groups.values_list("name", flat=True)))
+
+
+def _taken(access) -> dict[str, int]:
+    """Live approvals of `access`: group -> approver id (one query)."""
+    return dict(access.approvals.filter(voided_at__isnull=True).values_list("group", "approver_id"))
+
+
+def _open(access, taken: dict, mine: set) -> list[str]:
     return [g for g in access.groups if g not in taken and g in mine]
 
 
@@ -44,12 +50,9 @@ def do_approve(
     with audited_refusals(actor=actor, request_id=request_id, doing="approve", request=request):
         with transaction.atomic():
             access = AccessRequest.objects.select_for_update().get(pk=request_id)
-            _check(access, actor, seen_hash)
-            slot = open_slots(access, actor)[0]
-            verify_step_up(actor, code, purpose=purpose(access), request=request)
-            proof = (
-                UsedCode.objects.filter(device__user=actor, purpose=purpose(access)).order_by("-id").first()
-            )
+            taken = _taken(access)  # read once, under the row lock: the slots cannot move now
+            slot = _check(access, actor, seen_hash, taken)
+            proof = verify_step_up(actor, code, purpose=purpose(access), request=request)
             approval = Approval.objects.create(
                 request=access,
                 group=slot,
@@ -72,7 +75,7 @@ def do_approve(
                 },
                 request=request,
             )
-            if _all_filled(access):
+            if set(access.groups) <= {*taken, slot}:
                 final = _approve(access, actor=actor, request=request)
             transaction.on_commit(live.changed)
     if final is not None:
@@ -81,7 +84,8 @@ def do_approve(
     return access
 
 
-def _check(access: AccessRequest, actor, seen_hash) -> None:
+def _check(access: AccessRequest, actor, seen_hash, taken: dict) -> str:
+    """Refuse what may not be approved; returns the slot (group) the actor fills."""
     if access.requester_id == actor.pk:
         raise Refused("You cannot approve your own request.", why="self")
     if access.status != Status.PENDING:
@@ -92,7 +96,7 @@ def _check(access: AccessRequest, actor, seen_hash) -> None:
         raise Refused(
             "This request was edited after you opened it: read it again before approving.", why="edited"
         )
-    if access.approvals.filter(voided_at__isnull=True, approver=actor).exists():
+    if actor.pk in taken.values():
         raise Refused(
             "You already approved this request; another person must fill the other slot.", why="twice"
         )
@@ -101,13 +105,10 @@ def _check(access: AccessRequest, actor, seen_hash) -> None:
         raise Refused(
             f"Only members of {' or '.join(access.groups)} may approve this request.", why="not_approver"
         )
-    if not open_slots(access, actor):
+    slots = _open(access, taken, mine)
+    if not slots:
         raise Refused("Your group's slot is already filled.", why="slot_filled")
-
-
-def _all_filled(access) -> bool:
-    filled = set(access.approvals.filter(voided_at__isnull=True).values_list("group", flat=True))
-    return set(access.groups) <= filled
+    return slots[0]
 
 
 def _approve(access: AccessRequest, *, actor, request):

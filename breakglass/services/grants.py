@@ -1,14 +1,19 @@
 """Grants: the OpenBao side of an approved request.
 
 Issue (after the approval transaction committed, no transaction open during the calls):
-write the policy for exactly the approved paths, create the token, then one short transaction
-stores the accessor and the encrypted token, activates the request and finishes the intent.
-A process that dies in between leaves the intent pending; `settle_grant` (the intents
-reconciler) deletes the policy, which leaves any token it may have made without a single
-permission, and marks the grant not issued.
+write the policy for exactly the approved paths, create the token (its metadata names the
+grant), then one short transaction stores the accessor and the encrypted token, activates the
+request and finishes the intent. A process that dies in between leaves the intent (recorded with
+the approval, before any call) pending; `settle_grant` (the intents reconciler) finds any token
+it made by that metadata, revokes it by accessor and confirms it is gone, deletes the policy, and
+marks the grant not issued.
 
 End (expiry by beat, or early with a code): revoke by accessor (idempotent), confirm with a
 lookup that the token is gone, delete the policy, then end the grant in a short transaction.
+
+Nothing here publishes to the live approvals queue: it lists pending requests only, which a
+grant's issue, reveal or end never changes (each publish cost the approver's request a Redis
+round trip and an event loop hop).
 """
 
 import logging
@@ -17,7 +22,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from breakglass import actions, live, notify
+from breakglass import actions, notify
 from breakglass.models import AccessRequest, Grant
 from breakglass.models.grant import GrantState
 from breakglass.models.request import Kind, Status
@@ -30,6 +35,7 @@ from secrets_admin.audit.services import record
 from secrets_admin.backends import BackendError, get_backend
 from secrets_admin.backends import vault_tokens as tokens
 from secrets_admin.roles import CTO, SECURITY_TEAM
+from secrets_admin.rotation.crashpoints import crash_point
 
 log = logging.getLogger(__name__)
 SYSTEM = "celery:breakglass"
@@ -41,7 +47,9 @@ def issue(final, *, actor, request=None) -> Grant:
     access = grant.request
     backend = get_backend(grant.backend)
     try:
-        tokens.write_policy(backend, grant.policy_name, tokens.policy_text(backend, access.paths))
+        names = {item["path"]: item["names"] for item in access.scope if item.get("names")}
+        text = tokens.policy_text(backend, access.paths, names=names, until=grant.expires_at)
+        tokens.write_policy(backend, grant.policy_name, text)
         issued = tokens.create_token(
             backend,
             policy=grant.policy_name,
@@ -55,6 +63,7 @@ def issue(final, *, actor, request=None) -> Grant:
             },
             display_name=f"candlefish-request-{access.pk}",
         )
+        crash_point("breakglass:after-mint")  # tests: die with the token made, not recorded
     except BackendError as exc:
         log.warning("grant %s not issued: %s", grant.pk, exc)
         _fail(grant, intent, str(exc))
@@ -65,14 +74,10 @@ def issue(final, *, actor, request=None) -> Grant:
         if settled_first:  # the reconciler gave up on it meanwhile: this token must not live
             transaction.set_rollback(True)
         else:
-            Grant.objects.filter(pk=grant.pk).update(
-                state=GrantState.ACTIVE,
-                accessor=issued.accessor,
-                sealed_token=crypto.encrypt(issued.token.encode()),
-                issued_at=timezone.now(),
-            )
+            grant.state, grant.accessor, grant.issued_at = GrantState.ACTIVE, issued.accessor, timezone.now()
+            grant.sealed_token = crypto.encrypt(issued.token.encode())
+            grant.save(update_fields=["state", "accessor", "sealed_token", "issued_at"])
             AccessRequest.objects.filter(pk=access.pk, status=Status.APPROVED).update(status=Status.ACTIVE)
-            grant.refresh_from_db()
             record(
                 actions.GRANTED,
                 actor=actor,
@@ -88,7 +93,6 @@ def issue(final, *, actor, request=None) -> Grant:
                 request=request,
             )
             transaction.on_commit(lambda: notify.later("activated", grant.pk))
-            transaction.on_commit(live.changed)
     if settled_first:
         tokens.revoke_accessor(backend, issued.accessor)
         _neutralise(backend, grant)
@@ -96,14 +100,17 @@ def issue(final, *, actor, request=None) -> Grant:
     return grant
 
 
-def _fail(grant, intent, error: str) -> None:
+def _fail(grant, intent, error: str, *, revoked: list[str] = ()) -> None:
     if not intents.fail(intent, error):
         return
     with transaction.atomic():
-        Grant.objects.filter(pk=grant.pk).update(state=GrantState.FAILED, error=error[:2000])
+        changes = {"state": GrantState.FAILED, "error": error[:2000]}
+        if revoked:  # the orphan the reconciler found: its accessor, and that it is gone
+            changes.update(accessor=revoked[0], token_gone_at=timezone.now())
+        Grant.objects.filter(pk=grant.pk).update(**changes)
         AccessRequest.objects.filter(pk=grant.request_id, status=Status.APPROVED).update(status=Status.FAILED)
-        record(actions.GRANT_FAILED, actor=SYSTEM, target=grant, data={"request": grant.request_id})
-        transaction.on_commit(live.changed)
+        data = {"request": grant.request_id, **({"revoked_accessors": list(revoked)} if revoked else {})}
+        record(actions.GRANT_FAILED, actor=SYSTEM, target=grant, data=data)
 
 
 def _neutralise(backend, grant) -> None:
@@ -115,13 +122,23 @@ def _neutralise(backend, grant) -> None:
 
 
 def settle_grant(intent) -> None:
-    """Reconciler: a grant whose process died after the approval. The token, if any, is not
-    recorded anywhere we can find it, so its policy is deleted (it can then read nothing) and
-    the grant is marked not issued; the requester asks again."""
+    """Reconciler: a grant whose process died after the approval. A token it minted carries the
+    grant in its metadata: found among OpenBao's accessors, revoked, confirmed gone. The policy
+    is deleted too (belt and braces), and the grant marked not issued; the requester asks again.
+    Raises while OpenBao cannot be asked (the intent stays pending; the reconciler tries again)."""
     grant = Grant.objects.get(pk=intent.data["grant"])
     backend = get_backend(grant.backend)
-    tokens.delete_policy(backend, grant.policy_name)  # raises while OpenBao cannot be asked
-    _fail(grant, intent, "the console stopped while issuing the token; its policy was deleted")
+    orphans = tokens.find_accessors(backend, {"candlefish_grant": str(grant.pk)})
+    for accessor in orphans:
+        tokens.revoke_accessor(backend, accessor)
+        if tokens.lookup_accessor(backend, accessor) is not None:
+            raise BackendError(
+                "an orphan grant token is still there after revoke", permanent=False, backend=backend.name
+            )
+    tokens.delete_policy(backend, grant.policy_name)
+    why = "the console stopped while issuing the token; "
+    why += f"the token it made was found and revoked ({len(orphans)})" if orphans else "no token was made"
+    _fail(grant, intent, why + "; its policy was deleted", revoked=orphans)
 
 
 def do_reveal(grant_id: int, *, actor: User, code: str, request=None) -> str:
@@ -152,8 +169,27 @@ def do_reveal(grant_id: int, *, actor: User, code: str, request=None) -> str:
                 data={"request": grant.request_id},
                 request=request,
             )
-            transaction.on_commit(live.changed)
     return token
+
+
+def certificate_commands(grant) -> list[str]:
+    """For a certificate in scope: the one command its token may run (names and `not_after`
+    exactly as the grant's policy allows them). Nothing secret in it."""
+    from secrets_admin.backends.vault_tokens import PKI_ROLE, not_after
+
+    if grant.state != GrantState.ACTIVE:
+        return []
+    pki = get_backend(grant.backend).mounts["pki"]
+    lines = []
+    for item in grant.request.scope:
+        names = item.get("names") or []
+        if names:
+            alt = f" alt_names={','.join(names[1:])}" if names[1:] else ""
+            lines.append(
+                f"bao write {pki}/issue/{PKI_ROLE} common_name={names[0]}{alt} "
+                f"not_after={not_after(grant.expires_at)}"
+            )
+    return lines
 
 
 def _request_of(grant_id) -> int | None:
@@ -216,7 +252,6 @@ def end(grant: Grant, *, actor, why: str, early: bool = False, request=None) -> 
             from breakglass.services.after import after_the_glass
 
             after_the_glass(grant)
-        transaction.on_commit(live.changed)
     return grant
 
 

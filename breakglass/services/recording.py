@@ -9,6 +9,11 @@ the new offset commit together. A reader that dies mid-batch leaves the offset w
 the next one reads the same lines again; a unique (file, offset) per event is the backstop. Only
 whole lines count: a line still being written (no newline yet) waits for the next pass. A file
 that was rotated (another inode, or shorter than the offset) is read from its start.
+
+One reader for every use of the file: the grant timelines here, and whatever registered a
+consumer (`add_consumer`; the usage app's hourly access rollup). Each consumer gets the batch's
+response entries (parsed once) inside the batch's transaction, so its rows and the offset commit
+together too.
 """
 
 import json
@@ -26,6 +31,14 @@ from breakglass.models import AuditCursor, Grant, SessionEvent
 
 log = logging.getLogger(__name__)
 BATCH_BYTES = 4 * 1024 * 1024
+CONSUMERS: list = []
+
+
+def add_consumer(consume) -> None:
+    """`consume(entries)` is called with the response entries (dicts as OpenBao wrote them) of
+    each batch, inside its transaction. It must keep only metadata, never `data` fields."""
+    if consume not in CONSUMERS:
+        CONSUMERS.append(consume)
 
 
 def _file_id(stat) -> str:
@@ -71,18 +84,23 @@ def _batch(path: str, touched: set) -> tuple[int, int]:
                 cursor.save(update_fields=["file_id", "offset"])
             return 0, 0
         chunk = chunk[: end + 1]
-        events, lines = [], 0
+        events, lines, entries = [], 0, []
         accessors = _accessors()
         position = cursor.offset
         for raw in chunk.split(b"\n")[:-1]:
             lines += 1
-            event = _event(raw, accessors)
+            entry = _entry(raw)
+            if entry is not None:
+                entries.append(entry)
+            event = _event(entry, accessors) if entry is not None else None
             if event is not None:
                 event.audit_file, event.audit_offset = file_id, position
                 events.append(event)
                 touched.add(event.grant_id)
             position += len(raw) + 1
         SessionEvent.objects.bulk_create(events, ignore_conflicts=True)
+        for consume in CONSUMERS:
+            consume(entries)
         cursor.offset += len(chunk)
         cursor.lines += lines
         cursor.save(update_fields=["file_id", "offset", "lines", "updated_at"])
@@ -96,14 +114,19 @@ def _accessors() -> dict[str, int]:
     return dict(grants.values_list("accessor", "id"))
 
 
-def _event(raw: bytes, accessors: dict) -> SessionEvent | None:
+def _entry(raw: bytes) -> dict | None:
+    """A response entry (one per request served), or None for request entries and junk."""
     try:
         entry = json.loads(raw)
     except ValueError:
         log.warning("an audit line is not JSON; skipped")
         return None
-    if entry.get("type") != "response":
+    if not isinstance(entry, dict) or entry.get("type") != "response":
         return None
+    return entry
+
+
+def _event(entry: dict, accessors: dict) -> SessionEvent | None:
     auth = entry.get("auth") or {}
     grant_id = accessors.get(auth.get("accessor") or "")
     if grant_id is None:
@@ -113,7 +136,7 @@ def _event(raw: bytes, accessors: dict) -> SessionEvent | None:
     result = "ok" if not error else ("denied" if "permission denied" in error else "error")
     return SessionEvent(
         grant_id=grant_id,
-        at=_time(entry.get("time")),
+        at=entry_time(entry.get("time")),
         path=str(req.get("path") or "")[:1024],
         operation=str(req.get("operation") or "")[:20],
         result=result,
@@ -125,7 +148,7 @@ def _event(raw: bytes, accessors: dict) -> SessionEvent | None:
 _TIME = re.compile(r"^(\S+T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
 
 
-def _time(text) -> datetime:
+def entry_time(text) -> datetime:
     """OpenBao's RFC 3339 time with nanoseconds; Python takes microseconds."""
     match = _TIME.match(str(text or ""))
     if match:

@@ -85,8 +85,9 @@ def _fail(user, purpose, reason, message, *, devices=(), request=None):
     raise StepUpFailed(message, reason=reason)
 
 
-def verify_step_up(user, code: str, *, purpose: str, request=None) -> None:
-    """Accept `code` once, for `purpose`, or raise StepUpFailed. Call inside transaction.atomic."""
+def verify_step_up(user, code: str, *, purpose: str, request=None) -> UsedCode:
+    """Accept `code` once, for `purpose`, or raise StepUpFailed. Call inside transaction.atomic.
+    Returns the `UsedCode` row (the proof a caller may keep, e.g. an approval's)."""
     if not connection.in_atomic_block:
         raise RuntimeError("verify_step_up must run inside the caller's transaction.atomic()")
     if not purpose or len(purpose) > 255:
@@ -112,7 +113,9 @@ def verify_step_up(user, code: str, *, purpose: str, request=None) -> None:
         if verified is not None:
             try:
                 with transaction.atomic():
-                    UsedCode.objects.create(device=verified, step=verified.verified_step, purpose=purpose)
+                    used = UsedCode.objects.create(
+                        device=verified, step=verified.verified_step, purpose=purpose
+                    )
             except IntegrityError:
                 _fail(user, purpose, "reused", "This code was already used. Wait for the next code.")
             from secrets_admin.audit.services import record
@@ -120,7 +123,7 @@ def verify_step_up(user, code: str, *, purpose: str, request=None) -> None:
             record(
                 "mfa.stepup.verified", actor=user, target=verified, data={"purpose": purpose}, request=request
             )
-            return
+            return used
     for device in devices:  # read last_t as it is now, after waiting on the row lock
         device.refresh_from_db(fields=["last_t", "drift"])
     if any(device.token_was_used(code) for device in devices):

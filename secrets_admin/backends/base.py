@@ -156,8 +156,9 @@ class SecretBackend:
         """Write `document` (the audit chain head) as a new version at `path`; returns the version."""
         raise NotImplementedError(f"{self.kind} backends cannot hold audit anchors")
 
-    def read_anchor(self, path: str) -> tuple[dict, int] | None:
-        """(document, version) of the newest anchor at `path`; None if none was written."""
+    def read_anchor(self, path: str, version: int | None = None) -> tuple[dict, int] | None:
+        """(document, version) of the newest anchor at `path` (or of that `version`); None if
+        none was written."""
         raise NotImplementedError(f"{self.kind} backends cannot hold audit anchors")
 
 

@@ -1,7 +1,8 @@
 """OpenBao / HashiCorp Vault adapter (hvac). The only module that imports hvac.
 
 Inventory reads only metadata: KV v2 `metadata/` endpoints, PKI certificates (`pki/cert/<serial>`,
-never a key), database connection/role definitions and lease counts. Paths the adapter hands out:
+never a key), database connection/role definitions and lease counts; the walk over them is
+vault_walk.py, this module holds the client, the calls, paths and writes. Paths the adapter hands out:
 `<kv>/<key>`, `<pki>/cert/<serial>`, `<db>/config/<name>`, `<db>/roles/<name>`,
 `<db>/static-roles/<name>`.
 
@@ -13,9 +14,6 @@ only this folder of the KV mount); `engines` (which of kv, pki, database to walk
 import logging
 import threading
 import time
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import islice
 from urllib.parse import quote
 
 import hvac
@@ -24,21 +22,20 @@ import requests
 
 from secrets_admin.backends import metadata as md
 from secrets_admin.backends import passwords, paths, vault_values
-from secrets_admin.backends import vault_records as records
-from secrets_admin.backends.base import BackendError, ListingProblem, RemoteSecret, SecretBackend, translated
+from secrets_admin.backends.base import BackendError, RemoteSecret, SecretBackend, translated
+from secrets_admin.backends.vault_walk import VaultWalk
 
 log = logging.getLogger(__name__)
 ENGINES = ("kv", "pki", "database")
 VALUE_KEY = "value"  # create_secret stores {"value": <generated>} in the KV data
 
 CONSOLE_POLICY = "candlefish-console"
-STAGING = vault_values.PENDING_FOLDER + "/"  # rotations' pending values: not secrets of their own
 
 # Retrying cannot fix these: the request itself is wrong or not allowed.
 _PERMANENT = (hvac.exceptions.Forbidden, hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest)
 
 
-class VaultBackend(SecretBackend):
+class VaultBackend(VaultWalk, SecretBackend):
     kind = "vault"
     values = vault_values  # rotation values: KV v2 staging, check-and-set promote
 
@@ -95,6 +92,11 @@ class VaultBackend(SecretBackend):
 
     def errors(self, doing: str):
         return translated(self.name, doing, _classify, _explain)
+
+    @staticmethod
+    def not_found(exc: BackendError) -> bool:
+        """Did OpenBao answer 404 (rather than refuse, fail or not answer)?"""
+        return isinstance(exc.__cause__, hvac.exceptions.InvalidPath)
 
     # --- low-level calls -------------------------------------------------------------------
     def _call(self, method: str, path: str, doing: str, **kwargs):
@@ -164,35 +166,7 @@ class VaultBackend(SecretBackend):
         if creating and engine != "kv":
             raise paths.refused(self.name, f"new secrets can only be KV keys, under {self.mounts['kv']}/")
 
-    # --- the adapter contract --------------------------------------------------------------
-    def iter_secrets(self):
-        """KV (recursively), then PKI certificates, then database objects. A failing folder or
-        item yields a ListingProblem (a folder's path ends in "/": nothing under it was seen);
-        failing at an engine's root raises BackendError."""
-        engines = self.engines()
-        # One pool for the whole walk: its threads keep their clients (and HTTP connections)
-        # from folder to folder, instead of starting 8 threads and connections per folder.
-        with ThreadPoolExecutor(max_workers=self._workers(), thread_name_prefix=f"walk-{self.name}") as pool:
-            self._local.pool = pool
-            try:
-                if "kv" in engines:
-                    yield from self._walk_kv()
-                if "pki" in engines:
-                    yield from self.walk_pki()
-                if "database" in engines:
-                    yield from self._walk_database()
-            finally:
-                self._local.pool = None
-
-    def describe(self, path: str) -> RemoteSecret:
-        engine, rest = self._split(path)
-        if engine == "kv":
-            return self._kv(rest)
-        kind, _, name = rest.partition("/")
-        if engine == "pki":
-            return self._certificate(name)
-        return self._database_object(kind, name)
-
+    # --- the adapter contract (iter_secrets and describe: vault_walk.py) -----------------------
     def writable_metadata(self, path: str) -> bool:
         try:
             return self._split(path)[0] == "kv"
@@ -229,11 +203,13 @@ class VaultBackend(SecretBackend):
         )
         return int(response["data"]["version"])
 
-    def read_anchor(self, path: str) -> tuple[dict, int] | None:
-        """(document, version) of the newest version of `path`; None if it was never written."""
+    def read_anchor(self, path: str, version: int | None = None) -> tuple[dict, int] | None:
+        """(document, version) of the newest version of `path` (or of `version`, for evidence
+        exports); None if it was never written."""
         mount, _, key = path.strip("/").partition("/")
+        params = {"version": int(version)} if version else None
         try:
-            response = self._call("GET", f"{mount}/data/{key}", f"read audit anchor {path}")
+            response = self._call("GET", f"{mount}/data/{key}", f"read audit anchor {path}", params=params)
         except BackendError as exc:
             cause = exc.__cause__
             if isinstance(cause, hvac.exceptions.InvalidPath) and "no handler for route" not in str(cause):
@@ -286,122 +262,6 @@ class VaultBackend(SecretBackend):
             ) from None
         finally:
             del value, body
-
-    # --- KV v2 -----------------------------------------------------------------------------
-    def _kv(self, key: str) -> RemoteSecret:
-        kv = self.mounts["kv"]
-        data = self._data(f"{kv}/metadata/{key}", f"read metadata of {kv}/{key}")
-        return records.kv_secret(self.name, f"{kv}/{key}", data)
-
-    def kv_exists(self, key: str) -> bool:
-        try:
-            self._kv(key)
-        except BackendError as exc:
-            if isinstance(exc.__cause__, hvac.exceptions.InvalidPath) or "not found" in str(exc):
-                return False
-            raise
-        return True
-
-    def _walk_kv(self):
-        yield from self._read_all(self._kv_jobs())
-
-    def _kv_jobs(self):
-        """Read jobs for every key, folder by folder (depth-first), listed lazily: the next
-        folder is listed while the reads of the previous one are still in flight."""
-        kv = self.mounts["kv"]
-        root = (self.config.get("kv_prefix") or "").strip("/")
-        root = f"{root}/" if root else ""
-        pending = [root]
-        while pending:
-            folder = pending.pop()
-            try:
-                keys = self._list(f"{kv}/metadata/{folder}", f"list {kv}/{folder}")
-            except BackendError as exc:
-                if folder == root:
-                    raise
-                yield ListingProblem(self.name, f"{kv}/{folder}", exc)
-                continue
-            keys = sorted(keys)
-            yield from (
-                (f"{kv}/{folder}{key}", self._kv, folder + key) for key in keys if not key.endswith("/")
-            )
-            folders = [folder + key for key in keys if key.endswith("/") and folder + key != STAGING]
-            pending.extend(reversed(folders))  # depth-first
-
-    def _read_all(self, jobs):
-        """Run `_item(*job)` for every job and yield the results in order, with up to `workers`
-        (config, default 8) reads in flight: a walk is latency-bound, one request per secret.
-        A ListingProblem among the jobs is passed through in its place."""
-        pool = getattr(self._local, "pool", None)
-        if self._workers() <= 1 or pool is None:
-            yield from (job if isinstance(job, ListingProblem) else self._item(*job) for job in jobs)
-            return
-
-        def submit(job):
-            if isinstance(job, ListingProblem):
-                done = Future()
-                done.set_result(job)
-                return done
-            return pool.submit(self._item, *job)
-
-        todo, window = iter(jobs), deque()
-        for job in islice(todo, self._workers() * 2):
-            window.append(submit(job))
-        while window:
-            result = window.popleft().result()
-            job = next(todo, None)
-            if job is not None:
-                window.append(submit(job))
-            yield result
-
-    def _workers(self) -> int:
-        return max(1, int(self.config.get("workers") or 8))
-
-    def _item(self, path: str, read, *args):
-        try:
-            return read(*args)
-        except BackendError as exc:
-            return ListingProblem(self.name, path, exc)
-        except (ValueError, KeyError, TypeError) as exc:  # a response we could not parse
-            problem = BackendError(f"unreadable answer for {path}: {exc}", permanent=True, backend=self.name)
-            return ListingProblem(self.name, path, problem)
-
-    # --- PKI -------------------------------------------------------------------------------
-    def _certificate(self, serial: str) -> RemoteSecret:
-        pki = self.mounts["pki"]
-        data = self._data(f"{pki}/cert/{serial}", f"read certificate {serial}")
-        return records.pki_secret(self.name, f"{pki}/cert/{serial}", serial, data)
-
-    def walk_pki(self):
-        pki = self.mounts["pki"]
-        serials = sorted(self._list(f"{pki}/certs", f"list {pki}/certs"))
-        yield from self._read_all([(f"{pki}/cert/{serial}", self._certificate, serial) for serial in serials])
-
-    # --- database engine -------------------------------------------------------------------
-    def _database_object(self, kind: str, name: str) -> RemoteSecret:
-        db = self.mounts["database"]
-        path = f"{db}/{kind}/{name}"
-        data = self._data(path, f"read {path}")
-        if kind == "config":
-            return records.db_connection(self.name, path, name, data)
-        if kind == "static-roles":
-            return records.db_static_role(self.name, path, name, data)
-        leases, problems = self.lease_count(name)
-        return records.db_role(self.name, path, name, data, leases, problems)
-
-    def lease_count(self, role: str) -> tuple[int | None, list[str]]:
-        """Outstanding leases of a dynamic role (needs sudo on sys/leases/lookup)."""
-        prefix = f"sys/leases/lookup/{self.mounts['database']}/creds/{role}/"
-        try:
-            return len(self._list(prefix, f"count leases of {role}")), []
-        except BackendError as exc:
-            return None, [f"leases not counted: {exc}"]
-
-    def _walk_database(self):
-        db = self.mounts["database"]
-        for kind in ("config", "roles", "static-roles"):
-            for name in sorted(self._list(f"{db}/{kind}", f"list {db}/{kind}")):
-                yield self._item(f"{db}/{kind}/{name}", self._database_object, kind, name)
 
     def ping(self) -> None:
         with self.errors("health check"):

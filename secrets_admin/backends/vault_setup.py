@@ -57,6 +57,9 @@ def bootstrap(backend) -> list[str]:
             },
             mount_point=pki,
         )
+        from secrets_admin.backends.vault_tokens import PKI_ROLE, PKI_ROLE_BODY
+
+        client.secrets.pki.create_or_update_role(PKI_ROLE, PKI_ROLE_BODY, mount_point=pki)  # grants
         policy = (POLICY_DIR / f"{CONSOLE_POLICY}.hcl").read_text()
         client.sys.create_or_update_policy(CONSOLE_POLICY, policy)
         if "approle/" not in client.sys.list_auth_methods()["data"]:

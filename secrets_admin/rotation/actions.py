@@ -38,3 +38,7 @@ HOOK_UPDATED = register(
     "rotation.hook.updated", "Someone set the rotation hook of a secret or policy (host only in the data)",
     sentence="{actor} set the rotation hook of {target} to {host}",
 )  # fmt: skip
+HOOK_REMOVED = register(
+    "rotation.hook.removed", "Someone cleared the rotation hook of a secret or policy (host only in data)",
+    sentence="{actor} cleared the rotation hook of {target} (was {host})",
+)  # fmt: skip

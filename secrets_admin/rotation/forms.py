@@ -1,4 +1,4 @@
-"""Rotation forms: "Rotate now" (only the one-time code) and a secret's rotation hook."""
+"""Rotation forms: "Rotate now" (only the one-time code), a secret's or policy's rotation hook."""
 
 from django import forms
 
@@ -9,8 +9,13 @@ class RotateNowForm(StepUpForm):
     """Only the step-up code: it is bound to the one secret the page is about."""
 
 
+class ClearHookForm(StepUpForm):
+    """Only the step-up code: it is bound to clearing this one hook."""
+
+
 class HookForm(StepUpForm):
-    """A secret's rotation hook. Neither field is ever shown again once saved (both encrypted)."""
+    """A secret's or a policy's rotation hook. Neither field is ever shown again once saved
+    (both encrypted)."""
 
     url = forms.URLField(
         label="Hook URL", assume_scheme="https", max_length=2000,

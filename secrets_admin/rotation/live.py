@@ -10,6 +10,7 @@ import time
 from django.template.loader import render_to_string
 
 from console import live
+from secrets_admin.dashboard.live import changed as dashboard_changed
 from secrets_admin.rotation.models import RotationRun
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ def publish_run(run_id: int, *, final: bool = True) -> None:
     try:
         run = RotationRun.objects.filter(pk=run_id).values("state", "step").first() or {}
         live.publish(TOPIC, {"run": run_id, "state": run.get("state"), "step": run.get("step")})
+        if final:  # a run that ended (or failed a step) moves the dashboard's tiles
+            dashboard_changed("rotation")
     except Exception:  # live progress is a nicety; a broken channel layer must not fail a rotation
         log.warning("could not publish rotation progress", exc_info=True)
 

@@ -4,19 +4,20 @@ one-time code bound to the secret). Thin: access check, one query or one service
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from secrets_admin.accounts.access import require_groups
 from secrets_admin.accounts.stepup import StepUpFailed
-from secrets_admin.inventory.models import Secret
+from secrets_admin.inventory.models import RotationPolicy, Secret
 from secrets_admin.inventory.views import VIEWERS
 from secrets_admin.roles import SECURITY_TEAM
 from secrets_admin.rotation import live
-from secrets_admin.rotation.forms import HookForm, RotateNowForm
+from secrets_admin.rotation.forms import ClearHookForm, HookForm, RotateNowForm
 from secrets_admin.rotation.hooks import hook_for
-from secrets_admin.rotation.models import RotationRun
+from secrets_admin.rotation.models import RotationHook, RotationRun
 from secrets_admin.rotation.services import RotationRefused, check_rotatable, do_rotate_now
-from secrets_admin.rotation.services.hooks import do_set_hook
+from secrets_admin.rotation.services.hooks import do_clear_hook, do_set_hook
 
 
 @require_groups(*VIEWERS)
@@ -94,3 +95,60 @@ def hook_edit(request, pk):
         {"secret": secret, "form": form, "hook": hook_for(secret)},
         status=status,
     )
+
+
+def _policy_hook_page(request, policy, form, clear_form, status=200):
+    context = {
+        "policy": policy,
+        "form": form,
+        "clear_form": clear_form,
+        "hook": RotationHook.objects.filter(policy=policy).first(),
+        "secrets": policy.secrets.count(),
+        "own_hooks": RotationHook.objects.filter(secret__rotation_policy=policy).count(),
+    }
+    return render(request, "rotation/policy_hook.html", context, status=status)
+
+
+@require_groups(SECURITY_TEAM)
+@require_http_methods(["GET", "POST"])
+def policy_hook(request, pk):
+    """Set (or replace) the hook every secret of the policy uses unless it has its own."""
+    policy = get_object_or_404(RotationPolicy, pk=pk)
+    form = HookForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            do_set_hook(policy, actor=request.user, url=data["url"], key=data["key"], code=data["otp_code"],
+                        request=request)  # fmt: skip
+        except StepUpFailed as exc:
+            form.add_error("otp_code", exc)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, f"Rotation hook of policy {policy.name} saved (the URL and key stay encrypted)."
+            )
+            return redirect(reverse("rotation:policy_hook", args=[policy.pk]))
+    status = 400 if request.method == "POST" and form.errors else 200
+    return _policy_hook_page(request, policy, form, ClearHookForm(prefix="clear"), status)
+
+
+@require_groups(SECURITY_TEAM)
+@require_POST
+def policy_hook_clear(request, pk):
+    policy = get_object_or_404(RotationPolicy, pk=pk)
+    form = ClearHookForm(request.POST, prefix="clear")
+    if form.is_valid():
+        try:
+            cleared = do_clear_hook(
+                policy, actor=request.user, code=form.cleaned_data["otp_code"], request=request
+            )
+        except StepUpFailed as exc:
+            form.add_error("otp_code", exc)
+        else:
+            if cleared:
+                messages.success(request, f"Rotation hook of policy {policy.name} cleared.")
+            else:
+                messages.info(request, f"Policy {policy.name} had no rotation hook.")
+            return redirect(reverse("rotation:policy_hook", args=[policy.pk]))
+    return _policy_hook_page(request, policy, HookForm(), form, status=400)

@@ -24,6 +24,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from secrets_admin.inventory.models import RotationPolicy, Secret
+from secrets_admin.inventory.services.status import DueFacts, renewals
 from secrets_admin.inventory.services.status import next_due as due_by_policy
 from secrets_admin.schedule.models import PolicySettings, SecretLink, SecretOverride
 from secrets_admin.schedule.windows import Window
@@ -99,6 +100,7 @@ class Plan:
             overrides = overrides.filter(secret_id__in=secret_ids)
         self.overrides = {o.secret_id: o for o in overrides}
         self._partners = None
+        self._renewed = None
         self._by_policy = {pk: _merge(p, self.knobs.get(pk), None) for pk, p in self.policies.items()}
 
     @property
@@ -119,16 +121,24 @@ class Plan:
         return _merge(policy, self.knobs.get(secret.rotation_policy_id), override)
 
     def due(self, secret, effective=None) -> datetime | None:
-        """When the secret is due under its effective policy (the inventory's next_due unless an
-        override changes interval or lead)."""
+        """When the secret is due: the inventory's next_due, which follows the override too (the
+        inventory's status rules read the same DueFacts); worked out here for a secret with an
+        override, so an override is honoured even before the stored date is recomputed."""
         override = self.overrides.get(secret.pk)
-        if override is None or not override.changes_due_date:
+        if override is None:
             return secret.next_due
-        effective = effective or self.effective(secret)
-        if effective is None:
-            return secret.next_due
-        rule = SimpleNamespace(interval_days=effective.interval_days, lead_days=effective.lead_days)
-        return due_by_policy(secret, rule)
+        if not override.changes_due_date:  # the stored date, held to the exemption's end
+            due, until = secret.next_due, override.exempt_until
+            return max(due, until) if due is not None and until is not None else due
+        if self._renewed is None:
+            self._renewed = renewals(list(self.overrides))
+        facts = DueFacts(
+            interval_days=override.interval_days,
+            lead_days=override.lead_days,
+            exempt_until=override.exempt_until,
+            renewed_until=self._renewed.get(secret.pk),
+        )
+        return due_by_policy(secret, self.policies.get(secret.rotation_policy_id), facts)
 
     def slot(self, secret, after: datetime) -> datetime | None:
         """The first instant at or after `after` when the schedule may start the secret's rotation:

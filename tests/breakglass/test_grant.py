@@ -2,6 +2,7 @@
 TTL within the duration, reads the approved path and nothing else, one reveal, gone after
 revoke or expiry."""
 
+import uuid
 from datetime import timedelta
 
 import hvac
@@ -155,10 +156,12 @@ def test_the_consoles_own_approle_policy_is_enough_to_mint_and_revoke_grant_toke
     name = "candlefish-grant-approle-check"
     tokens.write_policy(backend, name, 'path "secret/data/approle/x" { capabilities = ["read"] }\n')
     issued = tokens.create_token(
-        backend, policy=name, seconds=600, metadata={"check": "1"}, display_name="check"
+        backend, policy=name, seconds=600, metadata={"check": uuid.uuid4().hex}, display_name="check"
     )
     data = tokens.lookup_accessor(backend, issued.accessor)
     assert data["policies"] == [name] and data["orphan"] is True and data["explicit_max_ttl"] == 600
+    # the reconciler's search for a token minted but never recorded (sudo on auth/token/accessors)
+    assert tokens.find_accessors(backend, {"check": data["meta"]["check"]}) == [issued.accessor]
     tokens.revoke_accessor(backend, issued.accessor)
     tokens.revoke_accessor(backend, issued.accessor)  # idempotent
     assert tokens.lookup_accessor(backend, issued.accessor) is None

@@ -5,7 +5,9 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-READER = re.compile(r"\b(env|envbool|envsecret|envint|envlist|envurl|envchoice)\(\s*\"([A-Z][A-Z0-9_]*)\"")
+READER = re.compile(
+    r"\b(env|envbool|envsecret|envint|envlist|envurl|envchoice|envdecimal)\(\s*\"([A-Z][A-Z0-9_]*)\""
+)
 # A listed line: `NAME=...` or `#NAME=...` at the start of a line.
 LISTED = re.compile(r"^#?([A-Z][A-Z0-9_]*)=", re.MULTILINE)
 # Listed for people, read by something other than settings.py.

@@ -138,3 +138,57 @@ def test_beat_runs_the_refresh_task():
     assert refresh_status.name == "inventory.refresh_status"
     assert refresh_status() == {"next_due": 1, "status": 1}  # the task body: the service, nothing else
     assert Secret.objects.get(backend="beat").status == "overdue"
+
+
+def test_the_sql_and_the_python_rules_agree_on_overrides_exemptions_and_renewals():
+    """A per-secret override (interval, lead), an exemption and a graceful renewal move the stored
+    next_due in the SQL exactly as in Python, and the planner reads the same due date."""
+    from secrets_admin.rotation.models import RotationRun
+    from secrets_admin.schedule.models import SecretOverride
+    from secrets_admin.schedule.planner import Plan
+
+    now = timezone.now()
+    _spread(now)
+    secrets = list(Secret.objects.filter(backend="spread").order_by("id"))
+    variants = [
+        {"interval_days": 7},
+        {"lead_days": 60},
+        {"interval_days": 0, "lead_days": 1},
+        {"exempt_until": now + 40 * DAY, "exempt_reason": "freeze"},
+        {"exempt_until": now - 3 * DAY, "exempt_reason": "ended"},
+        {"interval_days": 400, "exempt_until": now + 2 * DAY, "exempt_reason": "audit"},
+    ]
+    overrides, renewed = [], []
+    for i, secret in enumerate(secrets):
+        if i % 4 == 1:
+            overrides.append(SecretOverride(secret=secret, **variants[(i // 4) % len(variants)]))
+        if i % 5 == 2 and secret.expires_at is not None:
+            renewed.append(
+                RotationRun(
+                    secret=secret,
+                    strategy="graceful",
+                    state="finished",
+                    token=f"t{i}",
+                    state_data={"new_not_after": (secret.expires_at + (i % 3) * 40 * DAY).isoformat()},
+                )
+            )
+    SecretOverride.objects.bulk_create(overrides)
+    RotationRun.objects.bulk_create(renewed)
+
+    refresh_all(now)
+    facts = rules.all_due_facts()
+    assert {f.exempt_until is not None for f in facts.values()} == {True, False}
+    assert any(f.renewed_until for f in facts.values())
+    plan = Plan()
+    moved = 0
+    for secret in Secret.objects.filter(backend="spread").select_related("rotation_policy"):
+        own = facts.get(secret.pk, rules.NO_FACTS)
+        expected = rules.next_due(secret, secret.rotation_policy, own)
+        assert secret.next_due == expected, (secret.path, own, secret.next_due, expected)
+        assert secret.status == rules.status(secret, now), secret.path
+        assert plan.due(secret) == secret.next_due, secret.path
+        moved += expected != rules.next_due(secret, secret.rotation_policy)
+        if own.exempt_until is not None and expected is not None:
+            assert expected >= own.exempt_until and (secret.status != "overdue" or own.exempt_until <= now)
+    assert moved > 100  # the overrides and renewals really changed due dates
+    assert refresh_all(now) == {"next_due": 0, "status": 0}

@@ -1,7 +1,7 @@
 """Schedule fixtures: secrets on the default policies (made directly; the inventory's services
 have tests of their own), and a security engineer with an authenticator."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -24,6 +24,9 @@ def make_secret(api_policy):
 
     def make(path=None, *, due=NOW, policy=api_policy, **fields):
         fields.setdefault("kind", policy.kind if policy else "generic")
+        if due is not None and policy is not None and policy.interval_days and "created_at" not in fields:
+            # dates the inventory's rules agree with (an override's save recomputes next_due)
+            fields.setdefault("last_rotated", due - timedelta(days=policy.interval_days))
         return Secret.objects.create(
             backend="vault",
             path=path or f"secret/schedule/{next(counter)}",

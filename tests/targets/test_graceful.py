@@ -17,11 +17,18 @@ pytestmark = pytest.mark.django_db
 def certificate(make_secret, servers):
     """certificate(ttl) -> inventory Secret of a fresh leaf certificate in OpenBao PKI."""
 
-    def issue(ttl="480h"):
+    def issue(ttl="480h", backdated=None):
+        """backdated="1680h": issued that long ago (a role of its own), so it lives longer."""
         vault = get_backend("vault")
         cn = f"svc-{uuid.uuid4().hex[:6]}.payments.internal"
         body = {"common_name": cn, "ttl": ttl, "alt_names": f"www.{cn}"}
-        serial = vault._call("POST", "pki/issue/candlefish", "issue", json=body)["data"]["serial_number"]
+        role = "candlefish"
+        if backdated:
+            role = "candlefish-test-backdated"
+            rule = {"allow_any_name": True, "max_ttl": "8760h", "key_type": "ec", "key_bits": 256,
+                    "not_before_duration": backdated}  # fmt: skip
+            vault._call("POST", f"pki/roles/{role}", "write the backdated role", json=rule)
+        serial = vault._call("POST", f"pki/issue/{role}", "issue", json=body)["data"]["serial_number"]
         facts = engines.certificate_facts(vault, serial)
         return make_secret(
             f"pki/cert/{serial}", kind="certificate", name=cn, expires_at=facts["not_after"],
@@ -110,3 +117,36 @@ def test_a_certificate_shorter_lived_than_its_lead_waits_for_the_last_third_of_i
                       created_at=now - timedelta(days=3), expires_at=now + timedelta(days=1))  # fmt: skip
     assert "a third of its life is left" in get_strategy("graceful").applies_to(young)
     assert get_strategy("graceful").applies_to(old) is None
+
+
+def test_a_renewed_certificate_is_due_when_its_replacement_is_and_raises_no_missed_alert(certificate):
+    """The old certificate stays listed until it expires; its due date follows the replacement,
+    so the missed-rotation detector does not alert on a certificate that was renewed."""
+    from datetime import UTC, datetime, timedelta
+
+    from secrets_admin.alerts.models import Alert
+    from secrets_admin.inventory.models import Secret
+    from secrets_admin.inventory.services import status
+    from secrets_admin.rotation.services import scheduler
+
+    secret = certificate("480h", backdated="1680h")  # 90 days of life, 20 left: 10 past its lead
+    status.refresh(secret)
+    secret.save()
+    assert secret.status == "overdue"
+    later = datetime.now(UTC) + timedelta(hours=2)
+    assert scheduler.detect_missed(later)["critical"] == 1  # before the renewal: missed, rightly
+    run = start_run(secret, actor="test", reason="schedule")
+    assert engine.advance(run.pk)["state"] == "finished"
+    run.refresh_from_db()
+    replacement = engines.certificate_facts(get_backend("vault"), run.new_version_id)
+    assert run.state_data["new_not_after"] == replacement["not_after"].isoformat()
+
+    secret = Secret.objects.get(pk=secret.pk)
+    assert secret.next_due == replacement["not_after"] - timedelta(days=30)
+    assert secret.status == "ok" and secret.expires_at < replacement["not_after"]
+    assert scheduler.detect_missed(later) == {"warning": 0, "critical": 0}
+    assert not Alert.objects.filter(key=scheduler.missed_key(secret), state=Alert.State.OPEN).exists()
+    # The periodic recompute (SQL) and a sync-style refresh (Python) keep that due date.
+    status.refresh_all()
+    assert Secret.objects.get(pk=secret.pk).next_due == secret.next_due
+    assert status.refresh(secret) is False

@@ -121,6 +121,7 @@ class Command(BaseCommand):
                 "accessor": grant.accessor,
                 "expires_at": grant.expires_at.isoformat(),
                 "revealed": grant.revealed_at is not None,
+                "issue_commands": grants.certificate_commands(grant),  # certificates in scope
             },
             "link": _link(access),
         }
@@ -140,6 +141,8 @@ class Command(BaseCommand):
                 f"  grant #{grant.pk}: {grant.get_state_display()}, "
                 f"until {grant.expires_at:%Y-%m-%d %H:%M} UTC"
             )
+            for line in doc["grant"]["issue_commands"]:
+                self.stdout.write(f"  with its token: {line}")
         self.stdout.write(f"  {doc['link']}")
 
     def _revoke(self, *, id, user, **o):  # noqa: A002

@@ -27,6 +27,8 @@ path "sys/policies/acl/candlefish-grant-*" { capabilities = ["create", "read", "
 path "auth/token/create"          { capabilities = ["create", "update", "sudo"] }
 path "auth/token/lookup-accessor" { capabilities = ["update"] }
 path "auth/token/revoke-accessor" { capabilities = ["update"] }
+# A grant token minted but never recorded (the console died in between) is found by its metadata.
+path "auth/token/accessors"       { capabilities = ["list", "sudo"] }
 path "auth/token/lookup-self"     { capabilities = ["read"] }
 path "sys/health"                 { capabilities = ["read"] }
 # Audit anchors: the chain head, a new KV v2 version each time. Write and read, never delete or

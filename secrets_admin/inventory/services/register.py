@@ -38,7 +38,7 @@ def store_remote(remote, *, source: str, created_by: str) -> Secret:
         backend=remote.backend, path=remote.path, last_seen=now, source=source, **remote_fields(remote)
     )
     secret.rotation_policy = RotationPolicy.objects.filter(kind=secret.kind, is_default=True).first()
-    status_service.refresh(secret, secret.rotation_policy, now)
+    status_service.refresh(secret, secret.rotation_policy, now, status_service.NO_FACTS)
     secret.save()
     SecretVersion.objects.bulk_create(
         SecretVersion(

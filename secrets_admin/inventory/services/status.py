@@ -1,7 +1,9 @@
 """Due dates and status: derived from dates, the rotation policy and sync problems, stored for filtering."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.db import connections, router, transaction
 from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Q, Value, When
 from django.db.models.functions import Coalesce
@@ -14,24 +16,85 @@ from secrets_admin.inventory.models.choices import Status
 DUE_SOON = timedelta(days=7)
 
 
-def next_due(secret, policy):
+@dataclass(frozen=True)
+class DueFacts:
+    """What moves one secret's due date besides its policy: the schedule's override (interval,
+    lead, exemption) and the rotation engine's renewal of a certificate (the replacement's
+    expiry: a renewed certificate is due when its replacement is)."""
+
+    interval_days: int | None = None
+    lead_days: int | None = None
+    exempt_until: datetime | None = None
+    renewed_until: datetime | None = None
+
+
+NO_FACTS = DueFacts()
+
+
+def next_due(secret, policy, facts: DueFacts = NO_FACTS):
     """When the secret must next be rotated, or None when nothing says so.
 
     Interval policies count from the last rotation (or creation); expiry policies (no interval)
-    are due `lead_days` before `expires_at`. An expiry always bounds the due date, and nothing is
-    due before it existed: a certificate that lives shorter than its lead is due when it is made."""
+    are due `lead_days` before `expires_at` (a renewed certificate's: its replacement's). An
+    expiry always bounds the due date, and nothing is due before it existed: a certificate that
+    lives shorter than its lead is due when it is made. An override's interval and lead replace
+    the policy's; an exemption puts the due date at its end at the earliest."""
+    interval = policy.interval_days if policy is not None else None
+    lead_days = policy.lead_days if policy is not None else 0
+    if facts.interval_days is not None:
+        interval = facts.interval_days
+    if facts.lead_days is not None:
+        lead_days = facts.lead_days
     due = None
-    if policy is not None and policy.interval_days:
+    if interval:
         base = secret.last_rotated or secret.created_at
         if base is not None:
-            due = base + timedelta(days=policy.interval_days)
-    if secret.expires_at is not None:
-        lead = timedelta(days=policy.lead_days) if policy is not None else timedelta(0)
-        by_expiry = secret.expires_at - lead
+            due = base + timedelta(days=interval)
+    expiry = secret.expires_at
+    if expiry is not None and facts.renewed_until is not None:
+        expiry = max(expiry, facts.renewed_until)
+    if expiry is not None:
+        by_expiry = expiry - timedelta(days=lead_days or 0)
         due = by_expiry if due is None else min(due, by_expiry)
     if due is not None and secret.created_at is not None:
         due = max(due, secret.created_at)
+    if due is not None and facts.exempt_until is not None:
+        due = max(due, facts.exempt_until)
     return due
+
+
+def due_facts(secret_ids) -> dict[int, DueFacts]:
+    """The DueFacts of the given secrets that have any (two small queries). The schedule and the
+    rotation engine own these tables; looked up by name so the inventory works without them."""
+    ids = [pk for pk in secret_ids if pk is not None]
+    found: dict[int, dict] = {}
+    if not ids:
+        return {}
+    if apps.is_installed("secrets_admin.schedule"):
+        overrides = apps.get_model("schedule", "SecretOverride").objects.filter(secret_id__in=ids)
+        for pk, interval, lead, exempt in overrides.values_list(
+            "secret_id", "interval_days", "lead_days", "exempt_until"
+        ):
+            found[pk] = {"interval_days": interval, "lead_days": lead, "exempt_until": exempt}
+    for pk, until in renewals(ids).items():
+        found.setdefault(pk, {})["renewed_until"] = until
+    return {pk: DueFacts(**values) for pk, values in found.items()}
+
+
+def renewals(secret_ids) -> dict[int, datetime]:
+    """secret id -> the expiry of the certificate that a finished graceful run issued for it."""
+    if not apps.is_installed("secrets_admin.rotation"):
+        return {}
+    runs = apps.get_model("rotation", "RotationRun").objects.filter(
+        secret_id__in=secret_ids, strategy="graceful", state="finished"
+    )
+    until: dict[int, datetime] = {}
+    for pk, state in runs.values_list("secret_id", "state_data"):
+        value = (state or {}).get("new_not_after")
+        if value:
+            moment = datetime.fromisoformat(value)
+            until[pk] = max(until.get(pk, moment), moment)
+    return until
 
 
 def status(secret, now=None) -> str:
@@ -49,12 +112,15 @@ def status(secret, now=None) -> str:
     return Status.OK
 
 
-def refresh(secret, policy=None, now=None) -> bool:
-    """Recompute `next_due` and `status` in place (policy passed to avoid a query). True if changed."""
+def refresh(secret, policy=None, now=None, facts: DueFacts | None = None) -> bool:
+    """Recompute `next_due` and `status` in place (policy and facts passed to avoid queries;
+    facts=None looks them up). True if changed."""
     if policy is None and secret.rotation_policy_id is not None:
         policy = secret.rotation_policy
+    if facts is None:
+        facts = due_facts([secret.pk]).get(secret.pk, NO_FACTS) if secret.pk else NO_FACTS
     before = (secret.next_due, secret.status)
-    secret.next_due = next_due(secret, policy)
+    secret.next_due = next_due(secret, policy, facts)
     secret.status = status(secret, now)
     return (secret.next_due, secret.status) != before
 
@@ -110,30 +176,59 @@ def _differs(column: str, computed: str) -> Q:
 
 
 def refresh_all(now=None) -> dict:
-    """Recompute `next_due` and `status` of every secret in SQL, writing only rows that change:
-    one UPDATE per rotation policy (a handful) plus one for secrets without a policy, then one
-    for every status. Returns {"next_due": rows changed, "status": rows changed}. Runs in the
-    caller's transaction (or autocommit)."""
+    """Recompute `next_due` and `status` of every secret in SQL, writing only rows that change.
+    PostgreSQL: one UPDATE joined to the policies, overrides and renewals. Elsewhere: one UPDATE
+    per rotation policy (a handful) plus one for secrets without a policy, for the secrets
+    without DueFacts; the few with an override or a renewal one by one; then one for every
+    status. Returns {"next_due": rows changed, "status": rows changed}. Runs in the caller's
+    transaction (or autocommit)."""
     from secrets_admin.inventory.models import RotationPolicy, Secret
 
     now = now or timezone.now()
     database = connections[router.db_for_write(Secret)]  # where the ORM statements would go
     if database.vendor == "postgresql":
         return _refresh_all_postgresql(database, now)
-    groups = [(Q(rotation_policy=p), p) for p in RotationPolicy.objects.all()]
+    policies = {p.pk: p for p in RotationPolicy.objects.all()}
+    special = _ids_with_facts()
+    groups = [(Q(rotation_policy=p), p) for p in policies.values()]
     groups.append((Q(rotation_policy__isnull=True), None))
     due_changed = 0
     for where, policy in groups:
         due = _due_expression(policy)
-        rows = Secret.objects.filter(where).alias(due=due).filter(_differs("next_due", "due"))
-        due_changed += rows.update(next_due=due)
+        rows = Secret.objects.filter(where).exclude(pk__in=special).alias(due=due)
+        due_changed += rows.filter(_differs("next_due", "due")).update(next_due=due)
+    facts = due_facts(special)
+    for secret in Secret.objects.filter(pk__in=special):
+        before = secret.next_due
+        secret.next_due = next_due(
+            secret, policies.get(secret.rotation_policy_id), facts.get(secret.pk, NO_FACTS)
+        )
+        if secret.next_due != before:
+            secret.save(update_fields=["next_due"])
+            due_changed += 1
     status = _status_expression(now)
     status_changed = Secret.objects.alias(new=status).exclude(status=F("new")).update(status=status)
     return {"next_due": due_changed, "status": status_changed}
 
 
-# PostgreSQL: the same rules as one UPDATE joined to the policies, one pass over the table
-# (the per-policy statements above read it once per policy). RETURNING says what changed.
+def all_due_facts() -> dict[int, DueFacts]:
+    """Every secret's DueFacts (few secrets have any), for recomputing many at once."""
+    return due_facts(_ids_with_facts())
+
+
+def _ids_with_facts() -> list[int]:
+    ids = set()
+    if apps.is_installed("secrets_admin.schedule"):
+        ids |= set(apps.get_model("schedule", "SecretOverride").objects.values_list("secret_id", flat=True))
+    if apps.is_installed("secrets_admin.rotation"):
+        runs = apps.get_model("rotation", "RotationRun").objects.filter(strategy="graceful", state="finished")
+        ids |= set(runs.values_list("secret_id", flat=True))
+    return sorted(ids)
+
+
+# PostgreSQL: the same rules as one UPDATE joined to the policies, the schedule's overrides and
+# the graceful runs' renewals (small tables: hash joins), one pass over the table (the
+# per-policy statements above read it once per policy). RETURNING says what changed.
 REFRESH_SQL = """
 UPDATE inventory_secret AS s
 SET next_due = c.due, status = c.status
@@ -145,28 +240,47 @@ FROM (
              WHEN d.due <= %(soon)s THEN %(due_soon)s
              ELSE %(ok)s END AS status
     FROM (
-        SELECT b.id, b.missing_since, b.problem, b.old_due, b.old_status,
-            CASE WHEN b.raw_due < b.created_at THEN b.created_at ELSE b.raw_due END AS due
+        SELECT c2.id, c2.missing_since, c2.problem, c2.old_due, c2.old_status,
+            CASE WHEN c2.exempt_until > c2.clamped THEN c2.exempt_until ELSE c2.clamped END AS due
         FROM (
-            SELECT t.id, t.missing_since, t.problem, t.created_at,
-                t.next_due AS old_due, t.status AS old_status,
-                CASE WHEN i.by_expiry IS NULL THEN i.by_interval
-                     WHEN i.by_interval IS NULL THEN i.by_expiry
-                     ELSE LEAST(i.by_interval, i.by_expiry) END AS raw_due
-            FROM inventory_secret AS t
-            LEFT JOIN inventory_rotationpolicy AS p ON p.id = t.rotation_policy_id
-            CROSS JOIN LATERAL (
-                SELECT CASE WHEN p.interval_days > 0
-                    THEN COALESCE(t.last_rotated, t.created_at) + make_interval(days => p.interval_days)
-                END AS by_interval,
-                t.expires_at - make_interval(days => COALESCE(p.lead_days, 0)) AS by_expiry
-            ) AS i
-        ) AS b
+            SELECT b.id, b.missing_since, b.problem, b.old_due, b.old_status, b.exempt_until,
+                CASE WHEN b.raw_due < b.created_at THEN b.created_at ELSE b.raw_due END AS clamped
+            FROM (
+                SELECT t.id, t.missing_since, t.problem, t.created_at, o.exempt_until,
+                    t.next_due AS old_due, t.status AS old_status,
+                    CASE WHEN i.by_expiry IS NULL THEN i.by_interval
+                         WHEN i.by_interval IS NULL THEN i.by_expiry
+                         ELSE LEAST(i.by_interval, i.by_expiry) END AS raw_due
+                FROM inventory_secret AS t
+                LEFT JOIN inventory_rotationpolicy AS p ON p.id = t.rotation_policy_id
+                LEFT JOIN %(overrides)s AS o ON o.secret_id = t.id
+                LEFT JOIN %(renewals)s AS r ON r.secret_id = t.id
+                CROSS JOIN LATERAL (
+                    SELECT COALESCE(o.interval_days, p.interval_days) AS interval_days,
+                        COALESCE(o.lead_days, p.lead_days, 0) AS lead_days,
+                        CASE WHEN r.renewed_until > t.expires_at THEN r.renewed_until
+                             ELSE t.expires_at END AS expires_at
+                ) AS e
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN e.interval_days > 0
+                        THEN COALESCE(t.last_rotated, t.created_at) + make_interval(days => e.interval_days)
+                    END AS by_interval,
+                    e.expires_at - make_interval(days => e.lead_days) AS by_expiry
+                ) AS i
+            ) AS b
+        ) AS c2
     ) AS d
 ) AS c
 WHERE s.id = c.id AND (c.old_due IS DISTINCT FROM c.due OR c.old_status <> c.status)
 RETURNING c.old_due IS DISTINCT FROM c.due, c.old_status <> c.status
 """
+# Without the schedule or the rotation engine installed, their joins are empty row sets.
+OVERRIDES_SQL = "schedule_secretoverride"
+NO_OVERRIDES = """(SELECT NULL::bigint AS secret_id, NULL::int AS interval_days, NULL::int AS lead_days,
+    NULL::timestamptz AS exempt_until WHERE false)"""
+RENEWALS_SQL = """(SELECT secret_id, MAX((state_data->>'new_not_after')::timestamptz) AS renewed_until
+    FROM rotation_rotationrun WHERE strategy = 'graceful' AND state = 'finished' GROUP BY secret_id)"""
+NO_RENEWALS = "(SELECT NULL::bigint AS secret_id, NULL::timestamptz AS renewed_until WHERE false)"
 
 
 def _refresh_all_postgresql(database, now) -> dict:
@@ -179,8 +293,11 @@ def _refresh_all_postgresql(database, now) -> dict:
         "due_soon": Status.DUE_SOON.value,
         "ok": Status.OK.value,
     }
+    sql = REFRESH_SQL.replace(
+        "%(overrides)s", OVERRIDES_SQL if apps.is_installed("secrets_admin.schedule") else NO_OVERRIDES
+    ).replace("%(renewals)s", RENEWALS_SQL if apps.is_installed("secrets_admin.rotation") else NO_RENEWALS)
     with database.cursor() as cursor:
-        cursor.execute(REFRESH_SQL, params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     return {"next_due": sum(1 for due, _ in rows if due), "status": sum(1 for _, st in rows if st)}
 

@@ -19,6 +19,7 @@ from console import live
 from secrets_admin.audit.services import record
 from secrets_admin.backends import get_backend
 from secrets_admin.backends.base import BackendError, ListingProblem, RemoteSecret
+from secrets_admin.dashboard import live as dashboard_live
 from secrets_admin.inventory import actions
 from secrets_admin.inventory.models import RotationPolicy, Secret, SecretVersion, SyncRun
 from secrets_admin.inventory.models.choices import Environment, Kind, Status, VersionState
@@ -116,6 +117,7 @@ class _Context:
         self.dirty: set[str] = set()  # columns some row of the current chunk changed
         self.seen: set[int] = set()  # ids of stored secrets this walk found (or could not see into)
         self.updated_versions: list[SecretVersion] = []
+        self.facts: dict = {}  # the current chunk's overrides and renewals (status.due_facts)
 
 
 def _apply_chunk(ctx: _Context, items: list) -> None:
@@ -130,6 +132,7 @@ def _apply_chunk(ctx: _Context, items: list) -> None:
     with transaction.atomic():
         paths = list(remotes) + [p.path for p in problems]
         existing = {s.path: s for s in Secret.objects.filter(backend=ctx.name, path__in=paths)}
+        ctx.facts = status_service.due_facts([s.pk for s in existing.values()])
         known_versions = {}
         for v in SecretVersion.objects.filter(secret__in=[s.pk for s in existing.values()]):
             known_versions.setdefault(v.secret_id, {})[v.version_id] = v
@@ -146,7 +149,7 @@ def _apply_chunk(ctx: _Context, items: list) -> None:
             if secret is None:
                 secret = Secret(backend=ctx.name, path=path, last_seen=now, source="sync", **fields)
                 secret.rotation_policy = ctx.default_policy.get(secret.kind)
-                status_service.refresh(secret, secret.rotation_policy, now)
+                status_service.refresh(secret, secret.rotation_policy, now, status_service.NO_FACTS)
                 secret._remote_versions = remote.versions
                 new.append(secret)
                 continue
@@ -159,7 +162,7 @@ def _apply_chunk(ctx: _Context, items: list) -> None:
                 secret, remote.versions, known_versions.get(secret.pk, {}), ctx
             )
             policy = ctx.policy_by_id.get(secret.rotation_policy_id)
-            if status_service.refresh(secret, policy, now):
+            if status_service.refresh(secret, policy, now, ctx.facts.get(secret.pk, status_service.NO_FACTS)):
                 ctx.dirty.update(("next_due", "status"))
                 differs = True
             if differs:
@@ -219,7 +222,8 @@ def _record_problem(ctx, problem: ListingProblem, secret, changed, seen_ids, now
         seen_ids.append(secret.pk)
         if secret.problem != message and secret.missing_since is None:
             secret.problem = message[:2000]
-            status_service.refresh(secret, ctx.policy_by_id.get(secret.rotation_policy_id), now)
+            policy = ctx.policy_by_id.get(secret.rotation_policy_id)
+            status_service.refresh(secret, policy, now, ctx.facts.get(secret.pk, status_service.NO_FACTS))
             ctx.dirty.update(("problem", "next_due", "status"))
             if secret not in changed:
                 changed.append(secret)
@@ -335,6 +339,8 @@ def _finish_quietly(ctx, state: str, error: str) -> None:
 def _publish(payload: dict) -> None:
     try:
         live.publish(TOPIC, payload)
+        if payload.get("event") == "finished":  # new, changed or vanished secrets move the tiles
+            dashboard_live.changed("sync")
     except Exception:  # live progress is a nicety; a broken channel layer must not fail the sync
         log.warning("could not publish inventory sync progress", exc_info=True)
 

@@ -27,9 +27,18 @@ class Command(BaseCommand):
         from secrets_admin.rotation.demo import seed_rotation
 
         seed_rotation(self.stdout)
+        from secrets_admin.schedule.demo import seed_schedule
+
+        seed_schedule(self.stdout)
         from secrets_admin.demo_targets import make_due
 
         make_due(self.stdout)
+        from secrets_admin.usage.demo import seed_usage
+
+        seed_usage(self.stdout)
+        from secrets_admin.dashboard.demo import seed_history
+
+        seed_history(self.stdout)
         self._check_alerts()
         self._check_sealing_keys()
         self._verify_audit()

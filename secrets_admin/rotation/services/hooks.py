@@ -15,8 +15,9 @@ from secrets_admin.rotation.models import RotationHook
 MIN_KEY_LENGTH = 16
 
 
-def hook_purpose(target) -> str:
-    return f"rotation.hook:{target._meta.model_name}:{target.pk}"
+def hook_purpose(target, doing: str = "") -> str:
+    """What a one-time code is bound to: setting (or, doing="clear", clearing) this hook."""
+    return f"rotation.hook{'.' + doing if doing else ''}:{target._meta.model_name}:{target.pk}"
 
 
 def clean_hook(url: str, key: str) -> tuple[str, str]:
@@ -57,3 +58,20 @@ def do_set_hook(target: Secret | RotationPolicy, *, actor, url: str, key: str, c
             request=request,
         )
     return hook
+
+
+def do_clear_hook(target: Secret | RotationPolicy, *, actor, code: str, request=None) -> bool:
+    """Remove the hook of `target`, with a one-time code bound to clearing it; its secrets then
+    use their own hook or rotate as a plain value. False when it had none (the code is not
+    spent). Raises StepUpFailed."""
+    field = "secret" if isinstance(target, Secret) else "policy"
+    with transaction.atomic():
+        hook = RotationHook.objects.select_for_update().filter(**{field: target}).first()
+        if hook is None:
+            return False
+        verify_step_up(actor, code or "", purpose=hook_purpose(target, "clear"), request=request)
+        host = hook.host
+        hook.delete()
+        data = {"host": host, "for": field}
+        record(actions.HOOK_REMOVED, actor=actor, target=target, data=data, request=request)
+    return True

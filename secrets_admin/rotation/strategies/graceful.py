@@ -9,7 +9,8 @@ and listed until the old one runs out by itself. Nothing is revoked.
              services that use the name fetch it (the console never holds a private key)
     test     the replacement is valid now, outlives the old one, carries the same names, is not
              revoked, and was signed by the mount's issuer
-    finish   the replacement's serial is the new version id
+    finish   the replacement's serial is the new version id; the old certificate is due when the
+             replacement is (its expiry, new_not_after, is kept in the run's state)
 """
 
 from datetime import UTC, datetime, timedelta
@@ -66,8 +67,14 @@ class Graceful(Strategy):
             problems.append("the mount's issuer did not sign it")
         if problems:
             raise StepFailed(f"the replacement {new['serial']}: " + "; ".join(problems), permanent=True)
+        ctx.state["new_not_after"] = new["not_after"].isoformat()
 
     def finish(self, ctx):
+        # The finished run's new_not_after moves the old certificate's due date to the
+        # replacement's (inventory status.due_facts): it is renewed, not missed.
+        if "new_not_after" not in ctx.state:
+            new = engines.certificate_facts(ctx.backend, ctx.state["new_serial"])
+            ctx.state["new_not_after"] = new["not_after"].isoformat()
         ctx.state["new_version_id"] = ctx.state["new_serial"]
 
 

@@ -5,6 +5,7 @@ from django.db import transaction
 from secrets_admin.accounts.stepup import verify_step_up
 from secrets_admin.audit.services import actor_name, record
 from secrets_admin.inventory.models import Secret
+from secrets_admin.inventory.services import status as status_service
 from secrets_admin.schedule import actions
 from secrets_admin.schedule.models import SecretOverride
 from secrets_admin.schedule.services import clean
@@ -40,7 +41,7 @@ def do_set_override(secret_id: int, *, actor, otp: str, values: dict, request=No
             setattr(override, name, value)
         override.updated_by = actor_name(actor)
         override.save()
-        data = {"changes": changes, "created": created}
+        data = {"changes": changes, "created": created, **_refresh_due(secret)}
         record(actions.OVERRIDE_SAVED, actor=actor, target=secret, data=data, request=request)
     return changes
 
@@ -56,7 +57,15 @@ def do_remove_override(secret_id: int, *, actor, otp: str, request=None) -> bool
         verify_step_up(actor, otp, purpose=f"schedule.override.remove:{secret_id}", request=request)
         removed = {name: clean.for_audit(value) for name, value in override_values(override).items()}
         override.delete()
-        record(
-            actions.OVERRIDE_REMOVED, actor=actor, target=secret, data={"removed": removed}, request=request
-        )
+        data = {"removed": removed, **_refresh_due(secret)}
+        record(actions.OVERRIDE_REMOVED, actor=actor, target=secret, data=data, request=request)
     return True
+
+
+def _refresh_due(secret) -> dict:
+    """The inventory's next_due and status follow the override (status.due_facts reads it)."""
+    before = secret.next_due
+    if not status_service.refresh(secret):
+        return {}
+    secret.save(update_fields=["next_due", "status"])
+    return {"next_due": [clean.for_audit(before), clean.for_audit(secret.next_due)]}

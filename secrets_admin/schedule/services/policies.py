@@ -69,11 +69,11 @@ def _refresh_due_dates(policy) -> int:
         "next_due",
         "status",
     )
-    changed, batch = 0, []
+    changed, batch, facts = 0, [], status_service.all_due_facts()
     for secret in (
         Secret.objects.filter(rotation_policy=policy).only(*fields).iterator(chunk_size=REFRESH_BATCH)
     ):
-        if status_service.refresh(secret, policy):
+        if status_service.refresh(secret, policy, facts=facts.get(secret.pk, status_service.NO_FACTS)):
             batch.append(secret)
         if len(batch) >= REFRESH_BATCH:
             Secret.objects.bulk_update(batch, ["next_due", "status"])

@@ -1,0 +1,23 @@
+"""The compliance panel of the overview: each framework's score, linked to its page."""
+
+from django.template.loader import render_to_string
+
+from secrets_admin.compliance.measures import STATUS_WORDS
+from secrets_admin.dashboard.panels import register
+from secrets_admin.roles import CTO, MANAGERS, SECURITY_TEAM
+
+
+def render_panel(request):
+    from secrets_admin.compliance.services import scoring
+
+    context = {"results": scoring.evaluate(), "words": STATUS_WORDS}
+    return render_to_string("compliance/_panel.html", context, request=request)
+
+
+register(
+    "compliance",
+    title="Compliance by framework",
+    groups=[SECURITY_TEAM, CTO, MANAGERS],
+    order=300,
+    render=render_panel,
+)

@@ -1,0 +1,35 @@
+"""The dashboard's chart panels: secret age per kind, the next 30 days of rotations, and the
+success/failure trend with the failures standing now. Each chart is drawn by
+static/dashboard/charts.js from the table rendered beside it (no inline script, strict CSP)."""
+
+from django.template.loader import render_to_string
+
+from secrets_admin.dashboard.services import charts
+from secrets_admin.dashboard.tiles import VIEWERS
+
+
+def render_age(request) -> str:
+    return render_to_string("dashboard/age.html", {"age": charts.age_distribution()}, request=request)
+
+
+def render_calendar(request) -> str:
+    return render_to_string(
+        "dashboard/calendar.html", {"cal": charts.calendar_next_30_days()}, request=request
+    )
+
+
+def render_trend(request) -> str:
+    context = {"trend": charts.trend(), "failures": charts.current_failures()}
+    return render_to_string("dashboard/trend.html", context, request=request)
+
+
+def register() -> None:
+    from secrets_admin.dashboard import panels
+
+    panels.register("age", title="Secret age by kind", groups=VIEWERS, order=110, render=render_age)
+    panels.register(
+        "calendar", title="Rotations in the next 30 days", groups=VIEWERS, order=120, render=render_calendar
+    )
+    panels.register(
+        "trend", title="Rotation results, last 90 days", groups=VIEWERS, order=130, render=render_trend
+    )

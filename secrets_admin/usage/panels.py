@@ -1,0 +1,34 @@
+"""The usage app's home-page panels: access patterns (analytics band) and cost (cost band).
+Both read the summary beat keeps (services/summary.py): one row, whatever the estate's size."""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from secrets_admin.dashboard.panels import register
+from secrets_admin.usage.services import cost, summary
+from secrets_admin.usage.views import READERS
+
+
+def _context() -> dict:
+    figures, computed_at = summary.current()
+    return {
+        **figures,
+        "computed_at": computed_at,
+        "spike_window": settings.USAGE_SPIKE_WINDOW_HOURS,
+        "stale_days": settings.USAGE_STALE_DAYS,
+    }
+
+
+def access_panel(request) -> str:
+    return render_to_string("usage/_panel_access.html", _context(), request=request)
+
+
+def cost_panel(request) -> str:
+    context = _context()
+    context["estimate"] = cost.estimate(counts=context["counts"], stale=context["stale"])
+    return render_to_string("usage/_panel_cost.html", context, request=request)
+
+
+def register_all() -> None:
+    register("usage-access", title="Access patterns", groups=READERS, order=210, render=access_panel)
+    register("usage-cost", title="Cost by storage tier", groups=READERS, order=310, render=cost_panel)
