@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
+# pytest-xdist workers for `make test`: the suite mostly waits (servers, fsync, browser), so two
+# workers on two cores nearly halve it; each has its own servers, database and Redis db.
+TEST_WORKERS ?= 2
 .DEFAULT_GOAL := help
 
 .PHONY: help run test lint bench check clean
@@ -22,9 +25,9 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(PY) -m console.stack --port $(PORT)
 
-## test: pytest against real servers (SQLite, or PostgreSQL when DATABASE_URL is set)
+## test: pytest against real servers (SQLite, or PostgreSQL when DATABASE_URL is set) on TEST_WORKERS=2 processes (0: one)
 test: $(VENV)/.installed
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## lint: ruff check and ruff format --check
 lint: $(VENV)/.installed

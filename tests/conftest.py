@@ -13,11 +13,19 @@ import pytest
 from django.test import override_settings
 
 from console.stack.servers import Moto, OpenBao, Valkey, redis_reachable
+from tests.parallel import group_by_file, worker_redis_url
 
 # boto3 must never find a developer's real AWS profile.
 os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
 os.environ.pop("AWS_PROFILE", None)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright
+# Each xdist worker its own Redis database (subprocesses the tests start inherit it too).
+if os.environ.get("REDIS_URL"):
+    os.environ["REDIS_URL"] = worker_redis_url(os.environ["REDIS_URL"])
+
+
+def pytest_collection_modifyitems(items):
+    group_by_file(items)
 
 
 @dataclass
@@ -144,12 +152,31 @@ def kv_prefix():
 
 @pytest.fixture(autouse=True)
 def _data_from_migrations(request):
-    """Transactional tests end with a flush that also empties rows written by data migrations
-    (the four groups, the default rotation policies); put them back for the tests that follow."""
+    """Database tests get their database first (other fixtures may use it without asking)."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None:
         return
     request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_from_migrations_after_each_flush():
+    """Transactional tests end with a flush that also empties rows written by data migrations
+    (the four groups, the default rotation policies, the default email channel); the flush
+    then sends post_migrate, and this puts them back, committed, for the tests that follow
+    (once per flush, instead of looking for them at the start of every test)."""
+    from django.db.models.signals import post_migrate
+
+    def restore(sender, **kwargs):
+        if sender.label == "auth":  # post_migrate comes once per app; once is enough
+            restore_data_from_migrations()
+
+    post_migrate.connect(restore, weak=False, dispatch_uid="tests.data_from_migrations")
+    yield
+    post_migrate.disconnect(dispatch_uid="tests.data_from_migrations")
+
+
+def restore_data_from_migrations():
     import importlib
 
     from django.contrib.auth.models import Group

@@ -33,6 +33,7 @@ pytestmark = [
 ]
 
 FAKE_MAKE = """#!/bin/sh
+echo "$@" >> "$FAKE_MAKE_ARGS"
 case "$1" in
   test) printf '%s\\n' "$FAKE_PYTEST_OUTPUT"; exit "${FAKE_TEST_EXIT:-0}" ;;
   lint) exit "${FAKE_LINT_EXIT:-0}" ;;
@@ -53,6 +54,7 @@ def ci_run(tmp_path: Path, output: str, **env: str) -> subprocess.CompletedProce
         "CI_DATABASE": DATABASE,
         "CI_REDIS_DB": "14",
         "CI_LOG": str(tmp_path / "pytest.log"),
+        "FAKE_MAKE_ARGS": str(tmp_path / "make-args"),
         "FAKE_PYTEST_OUTPUT": output,
         **env,
     }
@@ -70,7 +72,12 @@ def ci_run(tmp_path: Path, output: str, **env: str) -> subprocess.CompletedProce
 def _drop_database():
     yield
     with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        for name in (DATABASE, *WORKER_DATABASES):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# What pytest-django leaves behind when a run is killed: one test database per xdist worker.
+WORKER_DATABASES = (f"test_{DATABASE}", f"test_{DATABASE}_gw0", f"test_{DATABASE}_gw1")
 
 
 def test_it_passes_creates_its_database_and_keeps_the_output(tmp_path):
@@ -81,6 +88,24 @@ def test_it_passes_creates_its_database_and_keeps_the_output(tmp_path):
     with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres") as conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone()
     assert found
+
+
+def test_it_drops_test_databases_left_by_an_earlier_run_and_runs_two_workers(tmp_path):
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        for name in (DATABASE, *WORKER_DATABASES):
+            conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(f"postgres://postgres@127.0.0.1:5432/{DATABASE}", autocommit=True) as conn:
+        conn.execute("CREATE TABLE left_by_an_earlier_run ()")
+    result = ci_run(tmp_path, PASSED)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "TEST_WORKERS=2" in (tmp_path / "make-args").read_text()  # make test on two workers
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres") as conn:
+        left = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname = ANY(%s)", [[DATABASE, *WORKER_DATABASES]]
+        ).fetchall()
+    assert left == [(DATABASE,)]  # the leftovers are gone
+    with psycopg.connect(f"postgres://postgres@127.0.0.1:5432/{DATABASE}") as conn:
+        assert conn.execute("SELECT to_regclass('left_by_an_earlier_run')").fetchone() == (None,)  # new
 
 
 def test_it_fails_when_a_test_was_skipped_for_a_missing_part(tmp_path):

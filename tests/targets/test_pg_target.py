@@ -29,7 +29,8 @@ def test_it_listens_on_loopback_tcp_only_and_never_as_root(target_db):
         assert conn.execute("SHOW listen_addresses").fetchone()[0] == "127.0.0.1"
         assert conn.execute("SHOW unix_socket_directories").fetchone()[0] == ""
         pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    uid = int(Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0])
+        # Read while connected: the backend process ends with its connection.
+        uid = int(Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0])
     assert uid != 0, "PostgreSQL refuses root; we run it as another user"
     if os.geteuid() != 0:
         assert uid == os.geteuid()
