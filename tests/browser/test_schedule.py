@@ -11,10 +11,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser, requires_chromium]
 
 
 def test_carol_links_two_secrets_with_a_code(stack, carol):
+    # two API keys the demo has not linked already (seed_demo links a few secrets of its own)
     (first_id, first_path), (second_id, _) = query(
         stack,
-        "SELECT id, backend || ':' || path FROM inventory_secret WHERE kind = 'api_key' ORDER BY id LIMIT 2",
+        "SELECT id, backend || ':' || path FROM inventory_secret WHERE kind = 'api_key' AND id NOT IN"
+        " (SELECT first_id FROM schedule_secretlink UNION SELECT second_id FROM schedule_secretlink)"
+        " ORDER BY id LIMIT 2",
     )
+    before = query(stack, "SELECT count(*) FROM schedule_secretlink")[0][0]
     page = carol.page()
     page.goto(f"{stack.url}/schedule/links/new/")
     page.get_by_label("Secret", exact=True).fill(first_path)
@@ -25,8 +29,12 @@ def test_carol_links_two_secrets_with_a_code(stack, carol):
     page.get_by_role("button", name="Link").click()
     page.wait_for_url(f"{stack.url}/schedule/links/")
     assert "key and consumer" in page.inner_text("main")
-    rows = query(stack, "SELECT first_id, second_id, reason, created_by FROM schedule_secretlink")
+    rows = query(
+        stack,
+        "SELECT first_id, second_id, reason, created_by FROM schedule_secretlink WHERE created_by = 'carol'",
+    )
     assert rows == [(min(first_id, second_id), max(first_id, second_id), "key and consumer", "carol")]
+    assert query(stack, "SELECT count(*) FROM schedule_secretlink")[0][0] == before + 1
     carol.watch.assert_clean(page)
     page.close()
 
