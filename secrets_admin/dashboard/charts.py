@@ -1,15 +1,19 @@
 """The dashboard's chart panels: secret age per kind, the next 30 days of rotations, and the
 success/failure trend with the failures standing now. Each chart is drawn by
-static/dashboard/charts.js from the table rendered beside it (no inline script, strict CSP)."""
+static/dashboard/charts.js from the table rendered beside it (no inline script, strict CSP).
+Age and results come from the stored rollup (services.snapshot); the calendar is computed on
+each load (it walks only the next 30 days' due secrets)."""
 
 from django.template.loader import render_to_string
 
-from secrets_admin.dashboard.services import charts
+from secrets_admin.dashboard.services import charts, snapshot
 from secrets_admin.dashboard.tiles import VIEWERS
 
 
 def render_age(request) -> str:
-    return render_to_string("dashboard/age.html", {"age": charts.age_distribution()}, request=request)
+    row = snapshot.current(request)
+    context = {"age": row.figures["age"], "computed_at": row.computed_at}
+    return render_to_string("dashboard/age.html", context, request=request)
 
 
 def render_calendar(request) -> str:
@@ -19,7 +23,9 @@ def render_calendar(request) -> str:
 
 
 def render_trend(request) -> str:
-    context = {"trend": charts.trend(), "failures": charts.current_failures()}
+    row = snapshot.current(request)
+    figures = row.figures
+    context = {"trend": figures["trend"], "failures": figures["failures"], "computed_at": row.computed_at}
     return render_to_string("dashboard/trend.html", context, request=request)
 
 
