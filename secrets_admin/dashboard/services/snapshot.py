@@ -12,6 +12,7 @@ numbers, and read back by primary key (one indexed query):
   `dashboard.tiles` topic is published after the row is stored, so sockets render the new row;
 - on first read, when no row exists yet (a fresh install).
 
+The home page's compliance panel (framework scores) reads its figures from the same row.
 Backend state is not stored: it comes from the readiness cache at render time (no SQL)."""
 
 import json
@@ -52,6 +53,17 @@ def _failures_as_data(found: dict) -> dict:
     }
 
 
+def _compliance_scores() -> list[dict]:
+    """Each framework's score as the home page's compliance panel shows it (its measures are
+    aggregates over the whole estate too; the compliance pages themselves stay live)."""
+    from secrets_admin.compliance.services import scoring
+
+    return [
+        {"framework": {"id": r.framework.id, "name": r.framework.name}, "counts": r.counts, "score": r.score}
+        for r in scoring.evaluate()
+    ]
+
+
 def compute(now=None) -> dict:
     """Every stored figure, freshly aggregated (the same service functions the tests check)."""
     now = now or timezone.now()
@@ -62,6 +74,7 @@ def compute(now=None) -> dict:
         "age": charts.age_distribution(now),
         "trend": charts.trend(now),
         "failures": _failures_as_data(charts.current_failures()),
+        "compliance": _compliance_scores(),
     }
 
 
