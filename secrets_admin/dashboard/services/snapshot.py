@@ -32,7 +32,7 @@ NAME = "dashboard"
 LOCK_KEY = "dashboard:snapshot:lock"
 WANTED_KEY = "dashboard:snapshot:wanted"  # moved by every event; the holder recomputes until still
 LOCK_SECONDS = 120  # a holder that died frees the lock by then; the beat covers the gap
-MAX_ROUNDS = 5  # a holder under a constant stream of events hands over rather than loop forever
+MAX_ROUNDS = 5  # under a constant stream of events, release the lock now and then (then retake it)
 
 
 def _failures_as_data(found: dict) -> dict:
@@ -146,18 +146,21 @@ def refresh(reason: str = "") -> bool:
         return _guarded(reason)
     did = False
     token = uuid.uuid4().hex
-    while cache.add(LOCK_KEY, token, timeout=LOCK_SECONDS):
-        try:
-            for _ in range(MAX_ROUNDS):
-                wanted = _wanted()
-                did = _guarded(reason) or did
-                if _wanted() == wanted:
-                    break
-        finally:
-            if cache.get(LOCK_KEY) == token:
-                cache.delete(LOCK_KEY)
-        if _wanted() == wanted:  # nothing came between the last check and the release
-            break
+    try:
+        while cache.add(LOCK_KEY, token, timeout=LOCK_SECONDS):
+            try:
+                for _ in range(MAX_ROUNDS):
+                    wanted = _wanted()
+                    did = _guarded(reason) or did
+                    if _wanted() == wanted:
+                        break
+            finally:
+                if cache.get(LOCK_KEY) == token:
+                    cache.delete(LOCK_KEY)
+            if _wanted() == wanted:  # nothing came between the last check and the release
+                break
+    except Exception:  # Redis went away mid-way: the next event or the beat catches up
+        log.warning("dashboard refresh interrupted", exc_info=True)
     return did
 
 
