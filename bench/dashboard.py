@@ -28,9 +28,9 @@ unlinked-entry index, not the entries, so the ledger is left empty here (bench/a
 the ledger at 1M entries).
 
 Goals (issue 12), at the largest size: page p95 <= 200 ms; each of the dashboard's own panels'
-SQL p95 <= 10 ms (tiles, age, trend from the rollup; the calendar stays live, measured the same
-way); queries per page, per panel and per recompute identical at every size; and the stored page
-faster than the live baseline. Last line: RESULT {json}.
+SQL p95 <= 10 ms (tiles, age, calendar, trend: all from the rollup, the first panel reading the
+row pays its one query); queries per page, per panel and per recompute identical at every size;
+and the stored page faster than the live baseline. Last line: RESULT {json}.
 """
 
 import argparse
@@ -134,6 +134,19 @@ def setup_django(sizes) -> None:
             call_command("migrate", database=alias, verbosity=0)
 
 
+def due_dates(size: int) -> None:
+    """The estate's statuses and due dates as the status beat keeps them (one UPDATE joined to the
+    policies), so the calendar plans what a real estate of this size has due in 30 days."""
+    from django.utils import timezone
+
+    from secrets_admin.inventory.models import Secret
+    from secrets_admin.inventory.services.status import refresh_all
+
+    with using(f"s{size}"):
+        if not Secret.objects.filter(next_due__isnull=False).exists():
+            refresh_all(timezone.now())
+
+
 def load(size: int, fresh: bool) -> None:
     import inventory_data
     from django.db import connections
@@ -143,6 +156,7 @@ def load(size: int, fresh: bool) -> None:
         cursor.execute("SELECT count(*) FROM rotation_rotationrun WHERE actor_name = %s", [MARK])
         runs_there = cursor.fetchone()[0]
     reloaded = inventory_data.load(connection, size, fresh=fresh)
+    due_dates(size)
     if not reloaded and runs_there == size // 2:
         return
     with connection.cursor() as cursor:

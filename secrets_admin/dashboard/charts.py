@@ -1,12 +1,11 @@
 """The dashboard's chart panels: secret age per kind, the next 30 days of rotations, and the
 success/failure trend with the failures standing now. Each chart is drawn by
 static/dashboard/charts.js from the table rendered beside it (no inline script, strict CSP).
-Age and results come from the stored rollup (services.snapshot); the calendar is computed on
-each load (it walks only the next 30 days' due secrets)."""
+All three come from the stored rollup (services.snapshot), not from the aggregates on each load."""
 
 from django.template.loader import render_to_string
 
-from secrets_admin.dashboard.services import charts, snapshot
+from secrets_admin.dashboard.services import snapshot
 from secrets_admin.dashboard.tiles import VIEWERS
 
 
@@ -17,9 +16,9 @@ def render_age(request) -> str:
 
 
 def render_calendar(request) -> str:
-    return render_to_string(
-        "dashboard/calendar.html", {"cal": charts.calendar_next_30_days()}, request=request
-    )
+    row = snapshot.current(request)
+    context = {"cal": row.figures["calendar"], "computed_at": row.computed_at}
+    return render_to_string("dashboard/calendar.html", context, request=request)
 
 
 def render_trend(request) -> str:

@@ -12,7 +12,8 @@ numbers, and read back by primary key (one indexed query):
   `dashboard.tiles` topic is published after the row is stored, so sockets render the new row;
 - on first read, when no row exists yet (a fresh install).
 
-The home page's compliance panel (framework scores) reads its figures from the same row.
+The home page's compliance panel (framework scores) and the 30-day calendar (the schedule's
+planner walks every secret due in the window, a third of a 90-day estate) read the same row.
 Backend state is not stored: it comes from the readiness cache at render time (no SQL)."""
 
 import json
@@ -64,6 +65,24 @@ def _compliance_scores() -> list[dict]:
     ]
 
 
+def _calendar_as_data(cal: dict) -> dict:
+    def secret(s) -> dict:
+        return {"name": s.display_name, "url": s.get_absolute_url()}
+
+    return {
+        **cal,
+        "clashes": [
+            {
+                "secret": secret(c["secret"]),
+                "slot": c["slot"],
+                "with": [{**secret(other), "slot": slot} for other, slot in c["with"]],
+                "starts_after": c["starts_after"],
+            }
+            for c in cal["clashes"]  # at most charts.FAILURES_SHOWN
+        ],
+    }
+
+
 def compute(now=None) -> dict:
     """Every stored figure, freshly aggregated (the same service functions the tests check)."""
     now = now or timezone.now()
@@ -74,6 +93,7 @@ def compute(now=None) -> dict:
         "age": charts.age_distribution(now),
         "trend": charts.trend(now),
         "failures": _failures_as_data(charts.current_failures()),
+        "calendar": _calendar_as_data(charts.calendar_next_30_days(now)),
         "compliance": _compliance_scores(),
     }
 
@@ -86,6 +106,15 @@ def _revive(figures: dict) -> dict:
         day["day"] = date.fromisoformat(day["day"])
     for run in figures["failures"]["runs"]:
         run["updated_at"] = datetime.fromisoformat(run["updated_at"])
+    calendar = figures["calendar"]
+    for day in calendar["days"]:
+        day["day"] = date.fromisoformat(day["day"])
+    for clash in calendar["clashes"]:
+        clash["slot"] = datetime.fromisoformat(clash["slot"])
+        if clash["starts_after"]:
+            clash["starts_after"] = datetime.fromisoformat(clash["starts_after"])
+        for other in clash["with"]:
+            other["slot"] = datetime.fromisoformat(other["slot"])
     for kind in figures["age"]["kinds"]:
         kind["rows"] = [tuple(row) for row in kind["rows"]]
     return figures
