@@ -12,7 +12,11 @@ def render_panel(request):
 
     # the scores as stored with the dashboard's figures (its rollup: one row for the home page)
     row = snapshot.current(request)
-    context = {"results": row.figures["compliance"], "words": STATUS_WORDS, "computed_at": row.computed_at}
+    context = {
+        "results": row.figures["compliance"],
+        "words": STATUS_WORDS,
+        "computed_at": row.as_of["compliance"],
+    }
     return render_to_string("compliance/_panel.html", context, request=request)
 
 

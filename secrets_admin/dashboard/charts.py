@@ -17,7 +17,7 @@ def render_age(request) -> str:
 
 def render_calendar(request) -> str:
     row = snapshot.current(request)
-    context = {"cal": row.figures["calendar"], "computed_at": row.computed_at}
+    context = {"cal": row.figures["calendar"], "computed_at": row.as_of["calendar"]}
     return render_to_string("dashboard/calendar.html", context, request=request)
 
 

@@ -27,7 +27,7 @@ def test_a_fresh_install_computes_once_then_the_page_reads_the_stored_row():
     client = verified_client(estate.person("manager", "managers"))
     assert not Snapshot.objects.exists()
     tiles = _tiles(client)
-    row = Snapshot.objects.get()
+    row = Snapshot.objects.get(name=snapshot.NAME)
     assert '/inventory/?status=overdue" data-tile-number>2<' in tiles
     assert f"Figures as of {row.computed_at:%H:%M:%S} UTC" in tiles
     stored = dict(row.figures["headline"])
@@ -39,17 +39,19 @@ def test_a_fresh_install_computes_once_then_the_page_reads_the_stored_row():
     assert '/inventory/?status=overdue" data-tile-number>2<' in _tiles(client)  # still the row
     dashboard_live.changed("test")  # what a publish helper calls after commit
     assert '/inventory/?status=overdue" data-tile-number>3<' in _tiles(client)
-    assert Snapshot.objects.count() == 1
+    assert Snapshot.objects.count() == 2  # the live set and the planning set
 
 
 @pytest.mark.django_db
 def test_the_beat_task_recomputes_the_stored_figures():
     snapshot.recompute()
-    before = Snapshot.objects.get().computed_at
+    before = Snapshot.objects.get(name=snapshot.NAME).computed_at
+    planned_before = Snapshot.objects.get(name=snapshot.PLANNING).computed_at
     estate.secret("secret/for/the/beat")
     assert tasks.recompute_snapshot() is True
-    row = Snapshot.objects.get()
+    row = Snapshot.objects.get(name=snapshot.NAME)
     assert row.computed_at > before and row.figures["headline"]["secrets"]["total"] == 1
+    assert Snapshot.objects.get(name=snapshot.PLANNING).computed_at > planned_before
 
 
 @pytest.mark.django_db(transaction=True)
@@ -57,9 +59,9 @@ def test_a_burst_of_events_recomputes_once_and_ends_current(monkeypatch):
     computed = []
     original = snapshot.compute
 
-    def slow(now=None):  # reads first, then lasts long enough for the burst to arrive meanwhile
+    def slow(*args):  # reads first, then lasts long enough for the burst to arrive meanwhile
         computed.append(1)
-        figures = original(now)
+        figures = original(*args)
         time.sleep(0.3)
         return figures
 
@@ -81,4 +83,4 @@ def test_a_burst_of_events_recomputes_once_and_ends_current(monkeypatch):
     for thread in [first, *burst]:
         thread.join(timeout=10)
     assert len(computed) == 2  # the first event's, and one for the eight that came during it
-    assert Snapshot.objects.get().figures["headline"]["secrets"]["total"] == 1
+    assert Snapshot.objects.get(name=snapshot.NAME).figures["headline"]["secrets"]["total"] == 1

@@ -19,6 +19,7 @@ Backend state is not stored: it comes from the readiness cache at render time (n
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.cache import cache
@@ -29,7 +30,8 @@ from django.utils import timezone
 from secrets_admin.dashboard.services import charts, headline
 
 log = logging.getLogger(__name__)
-NAME = "dashboard"
+NAME = "dashboard"  # the live set: tiles, age, results
+PLANNING = "planning"  # the calendar and the compliance scores
 LOCK_KEY = "dashboard:snapshot:lock"
 WANTED_KEY = "dashboard:snapshot:wanted"  # moved by every event; the holder recomputes until still
 LOCK_SECONDS = 120  # a holder that died frees the lock by then; the beat covers the gap
@@ -83,9 +85,7 @@ def _calendar_as_data(cal: dict) -> dict:
     }
 
 
-def compute(now=None) -> dict:
-    """Every stored figure, freshly aggregated (the same service functions the tests check)."""
-    now = now or timezone.now()
+def _live_figures(now) -> dict:
     numbers = headline.headline_numbers(now)
     numbers.pop("backends")  # read live from the readiness cache instead
     return {
@@ -93,78 +93,122 @@ def compute(now=None) -> dict:
         "age": charts.age_distribution(now),
         "trend": charts.trend(now),
         "failures": _failures_as_data(charts.current_failures()),
+    }
+
+
+def _planning_figures(now) -> dict:
+    return {
         "calendar": _calendar_as_data(charts.calendar_next_30_days(now)),
         "compliance": _compliance_scores(),
     }
 
 
-def _revive(figures: dict) -> dict:
-    """JSON back to what the templates format: the trend's days and the failures' times."""
-    trend = figures["trend"]
-    trend["start"] = date.fromisoformat(trend["start"])
-    for day in trend["days"]:
-        day["day"] = date.fromisoformat(day["day"])
-    for run in figures["failures"]["runs"]:
-        run["updated_at"] = datetime.fromisoformat(run["updated_at"])
-    calendar = figures["calendar"]
-    for day in calendar["days"]:
-        day["day"] = date.fromisoformat(day["day"])
-    for clash in calendar["clashes"]:
-        clash["slot"] = datetime.fromisoformat(clash["slot"])
-        if clash["starts_after"]:
-            clash["starts_after"] = datetime.fromisoformat(clash["starts_after"])
-        for other in clash["with"]:
-            other["slot"] = datetime.fromisoformat(other["slot"])
-    for kind in figures["age"]["kinds"]:
-        kind["rows"] = [tuple(row) for row in kind["rows"]]
+# name -> how to compute it. LIVE is what the events move and costs well under a second at 100k;
+# PLANNING (the calendar's walk and the compliance measures) costs seconds there: beat only.
+SETS = {NAME: _live_figures, PLANNING: _planning_figures}
+
+
+def compute(now=None, names=tuple(SETS)) -> dict:
+    """The figures of the sets `names`, freshly aggregated (the service functions the tests check)."""
+    now = now or timezone.now()
+    figures = {}
+    for name in names:
+        figures.update(SETS[name](now))
     return figures
 
 
-def recompute(now=None):
-    """Compute and store the figures (one upsert); returns the stored Snapshot, as read back."""
+def _revive(figures: dict) -> dict:
+    """JSON back to what the templates format: dates and times, the age table's rows."""
+    trend = figures.get("trend")
+    if trend:
+        trend["start"] = date.fromisoformat(trend["start"])
+        for day in trend["days"]:
+            day["day"] = date.fromisoformat(day["day"])
+        for run in figures["failures"]["runs"]:
+            run["updated_at"] = datetime.fromisoformat(run["updated_at"])
+        for kind in figures["age"]["kinds"]:
+            kind["rows"] = [tuple(row) for row in kind["rows"]]
+    calendar = figures.get("calendar")
+    if calendar:
+        for day in calendar["days"]:
+            day["day"] = date.fromisoformat(day["day"])
+        for clash in calendar["clashes"]:
+            clash["slot"] = datetime.fromisoformat(clash["slot"])
+            if clash["starts_after"]:
+                clash["starts_after"] = datetime.fromisoformat(clash["starts_after"])
+            for other in clash["with"]:
+                other["slot"] = datetime.fromisoformat(other["slot"])
+    return figures
+
+
+@dataclass
+class Figures:
+    """What the panels read: every stored figure, and when each was computed (`as_of[key]`)."""
+
+    figures: dict
+    as_of: dict
+
+    @property
+    def computed_at(self):  # the live set's time: the tiles' "as of"
+        return self.as_of["headline"]
+
+
+def recompute(now=None, names=tuple(SETS)) -> Figures:
+    """Compute and store the sets `names` (one upsert); returns their figures as stored."""
     from secrets_admin.dashboard.models import Snapshot
 
     now = now or timezone.now()
-    figures = compute(now)
-    row = Snapshot(name=NAME, figures=figures, computed_at=now)
+    rows = [Snapshot(name=name, figures=compute(now, (name,)), computed_at=now) for name in names]
     with transaction.atomic():  # a savepoint when a caller is inside a transaction
         Snapshot.objects.bulk_create(
-            [row], update_conflicts=True, unique_fields=["name"], update_fields=["figures", "computed_at"]
+            rows, update_conflicts=True, unique_fields=["name"], update_fields=["figures", "computed_at"]
         )
-    row.figures = _revive(json.loads(json.dumps(figures, cls=DjangoJSONEncoder)))  # as stored
-    return row
+    return _read(rows, reload=True)
 
 
-def current(request=None):
-    """The stored figures (one query by primary key, once per request), computed and stored on
-    the spot when there are none yet. `figures` has "headline", "age", "trend", "failures"."""
+def _read(rows, *, reload=False) -> Figures:
+    figures, as_of = {}, {}
+    for row in rows:
+        stored = json.loads(json.dumps(row.figures, cls=DjangoJSONEncoder)) if reload else row.figures
+        figures.update(stored)
+        as_of.update(dict.fromkeys(stored, row.computed_at))
+    return Figures(_revive(figures), as_of)
+
+
+def current(request=None) -> Figures:
+    """The stored figures (one query by primary key, once per request); a set not stored yet (a
+    fresh install) is computed and stored on the spot."""
     from secrets_admin.dashboard.models import Snapshot
 
     if request is not None and hasattr(request, "_dashboard_snapshot"):
         return request._dashboard_snapshot
-    row = Snapshot.objects.filter(name=NAME).first()
-    if row is None:
-        row = recompute()
+    rows = list(Snapshot.objects.filter(name__in=list(SETS)))
+    missing = [name for name in SETS if name not in {row.name for row in rows}]
+    if missing:
+        stored = recompute(names=missing)
+        found = _read(rows)
+        found.figures.update(stored.figures)
+        found.as_of.update(stored.as_of)
     else:
-        row.figures = _revive(row.figures)
+        found = _read(rows)
     if request is not None:
-        request._dashboard_snapshot = row
-    return row
+        request._dashboard_snapshot = found
+    return found
 
 
 def _wanted() -> int:
     return int(cache.get(WANTED_KEY) or 0)
 
 
-def _recompute_and_announce(reason: str) -> None:
+def _recompute_and_announce(reason: str, names) -> None:
     from console import live
     from secrets_admin.dashboard.live import TOPIC
 
-    recompute()
+    recompute(names=names)
     live.publish(TOPIC, {"reason": reason[:40]})
 
 
-def refresh(reason: str = "") -> bool:
+def refresh(reason: str = "", names=(NAME,)) -> bool:
     """Recompute now unless another process is already doing it (then it recomputes again for
     this event when it is done). True when this call recomputed. Never raises."""
     try:
@@ -172,7 +216,7 @@ def refresh(reason: str = "") -> bool:
         cache.incr(WANTED_KEY)
     except Exception:  # Redis away: no coordination possible; still keep the figures right
         log.warning("dashboard refresh without Redis", exc_info=True)
-        return _guarded(reason)
+        return _guarded(reason, names)
     did = False
     token = uuid.uuid4().hex
     try:
@@ -180,7 +224,7 @@ def refresh(reason: str = "") -> bool:
             try:
                 for _ in range(MAX_ROUNDS):
                     wanted = _wanted()
-                    did = _guarded(reason) or did
+                    did = _guarded(reason, names) or did
                     if _wanted() == wanted:
                         break
             finally:
@@ -193,9 +237,9 @@ def refresh(reason: str = "") -> bool:
     return did
 
 
-def _guarded(reason: str) -> bool:
+def _guarded(reason: str, names) -> bool:
     try:
-        _recompute_and_announce(reason)
+        _recompute_and_announce(reason, names)
         return True
     except Exception:  # the dashboard is not worth a failed rotation or approval
         log.warning("could not recompute the dashboard's figures", exc_info=True)
