@@ -237,6 +237,9 @@ CELERY_BEAT_SCHEDULE = {
     "rotation-schedule": {"task": "rotation.schedule", "schedule": 300.0},
     "rotation-missed": {"task": "rotation.missed", "schedule": 900.0},
     "rotation-retire": {"task": "rotation.retire", "schedule": 300.0},
+    # Dashboard: recompute the stored figures (live events recompute them too; this covers the
+    # ones no event announces: authenticators, verifications, the status beat).
+    "dashboard-snapshot": {"task": "dashboard.snapshot", "schedule": 30.0},
     # Compliance: the weekly digest to managers (Mondays 07:00 UTC; a week is sent once).
     "compliance-weekly-digest": {
         "task": "compliance.weekly_digest",

@@ -8,9 +8,15 @@ from secrets_admin.roles import CTO, MANAGERS, SECURITY_TEAM
 
 
 def render_panel(request):
-    from secrets_admin.compliance.services import scoring
+    from secrets_admin.dashboard.services import snapshot
 
-    context = {"results": scoring.evaluate(), "words": STATUS_WORDS}
+    # the scores as stored with the dashboard's figures (its rollup: one row for the home page)
+    row = snapshot.current(request)
+    context = {
+        "results": row.figures["compliance"],
+        "words": STATUS_WORDS,
+        "computed_at": row.as_of["compliance"],
+    }
     return render_to_string("compliance/_panel.html", context, request=request)
 
 

@@ -1,25 +1,30 @@
 """The dashboard's chart panels: secret age per kind, the next 30 days of rotations, and the
 success/failure trend with the failures standing now. Each chart is drawn by
-static/dashboard/charts.js from the table rendered beside it (no inline script, strict CSP)."""
+static/dashboard/charts.js from the table rendered beside it (no inline script, strict CSP).
+All three come from the stored rollup (services.snapshot), not from the aggregates on each load."""
 
 from django.template.loader import render_to_string
 
-from secrets_admin.dashboard.services import charts
+from secrets_admin.dashboard.services import snapshot
 from secrets_admin.dashboard.tiles import VIEWERS
 
 
 def render_age(request) -> str:
-    return render_to_string("dashboard/age.html", {"age": charts.age_distribution()}, request=request)
+    row = snapshot.current(request)
+    context = {"age": row.figures["age"], "computed_at": row.computed_at}
+    return render_to_string("dashboard/age.html", context, request=request)
 
 
 def render_calendar(request) -> str:
-    return render_to_string(
-        "dashboard/calendar.html", {"cal": charts.calendar_next_30_days()}, request=request
-    )
+    row = snapshot.current(request)
+    context = {"cal": row.figures["calendar"], "computed_at": row.as_of["calendar"]}
+    return render_to_string("dashboard/calendar.html", context, request=request)
 
 
 def render_trend(request) -> str:
-    context = {"trend": charts.trend(), "failures": charts.current_failures()}
+    row = snapshot.current(request)
+    figures = row.figures
+    context = {"trend": figures["trend"], "failures": figures["failures"], "computed_at": row.computed_at}
     return render_to_string("dashboard/trend.html", context, request=request)
 
 

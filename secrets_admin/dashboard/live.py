@@ -1,5 +1,6 @@
 """The dashboard's live topic, `dashboard.tiles`: the headline tiles, re-rendered from the
-database whenever a rotation ends, an approval or grant changes, or a sync finishes.
+stored figures (services.snapshot) whenever a rotation ends, an approval or grant changes, or a
+sync finishes (each such event recomputes them first), and every 30 s by the beat.
 
 The services that make those changes already publish their own topics (rotation.runs,
 breakglass.approvals/sessions, inventory.sync); their publish helpers call `changed()` too,
@@ -20,11 +21,15 @@ def tiles(params) -> str:
 
 
 def changed(reason: str = "") -> None:
-    """The tiles' numbers may have moved. Never raises: a dashboard is not worth a failed rotation."""
+    """The tiles' numbers may have moved: recompute the stored figures (coalesced with any
+    recompute under way), which then publishes the topic. Never raises: a dashboard is not worth
+    a failed rotation."""
+    from secrets_admin.dashboard.services import snapshot
+
     try:
-        live.publish(TOPIC, {"reason": reason[:40]})
+        snapshot.refresh(reason)
     except Exception:
-        log.warning("could not publish %s", TOPIC, exc_info=True)
+        log.warning("could not refresh %s", TOPIC, exc_info=True)
 
 
 def page_context() -> dict:

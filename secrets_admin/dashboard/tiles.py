@@ -5,46 +5,28 @@ state). Developers keep the inventory and run pages, which show their part of th
 
 import logging
 
-from django.core.cache import cache
 from django.template.loader import render_to_string
 
-from secrets_admin.dashboard.services.headline import headline_numbers
+from secrets_admin.dashboard.services import snapshot
 from secrets_admin.roles import CTO, MANAGERS, SECURITY_TEAM
 
 VIEWERS = (SECURITY_TEAM, CTO, MANAGERS)
 log = logging.getLogger(__name__)
 
 
-CACHE_SECONDS = 30  # the longest a figure that no event announces (MFA, audit) stays stale
+def shared_numbers(request=None) -> dict:
+    """The headline numbers as stored by the rollup (services.snapshot: one query by primary
+    key), with the backends' state from the readiness cache and when the figures were computed."""
+    from secrets_admin.dashboard.services.headline import backends
 
-
-def shared_numbers() -> dict:
-    """headline_numbers(), computed once per state of the `dashboard.tiles` topic: every socket
-    re-renders the tiles when the topic moves, and every page load renders them, so they share
-    one computation (cached under the topic's sequence number, which each event moves). Figures
-    that no event announces (a new authenticator, a verification) are at most CACHE_SECONDS old."""
-    from console import live as console_live
-    from secrets_admin.dashboard.live import TOPIC
-
-    seq = console_live.current_seq(TOPIC)
-    if seq == console_live.UNKNOWN_SEQ or CACHE_SECONDS <= 0:
-        return headline_numbers()
-    key = f"dashboard:headline:{seq}"
-    try:
-        found = cache.get(key)
-    except Exception:  # Redis away: compute (the page must render)
-        found = None
-    if found is None:
-        found = headline_numbers()
-        try:
-            cache.set(key, found, timeout=CACHE_SECONDS)
-        except Exception:
-            log.warning("could not cache the dashboard's headline numbers", exc_info=True)
-    return found
+    row = snapshot.current(request)
+    return {**row.figures["headline"], "backends": backends(), "computed_at": row.computed_at}
 
 
 def tiles_html(*, oob: bool = False, request=None) -> str:
-    return render_to_string("dashboard/_tiles.html", {"n": shared_numbers(), "oob": oob}, request=request)
+    return render_to_string(
+        "dashboard/_tiles.html", {"n": shared_numbers(request), "oob": oob}, request=request
+    )
 
 
 def render_tiles(request) -> str:

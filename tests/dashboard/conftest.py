@@ -1,10 +1,11 @@
 import pytest
+from django.core.cache import cache
 
-from secrets_admin.dashboard import tiles
+from secrets_admin.dashboard.services import snapshot
 
 
 @pytest.fixture(autouse=True)
-def _tiles_computed_fresh(monkeypatch):
-    """Tests share one Redis and the topic's sequence number: each computes its own tiles
-    (tests/dashboard/test_live.py::test_sockets_share_one_computation turns the cache on)."""
-    monkeypatch.setattr(tiles, "CACHE_SECONDS", 0)
+def _no_recompute_under_way():
+    """Tests share one Redis: a lock or counter left by an earlier test must not make this one's
+    events wait for a recompute that is not happening (services.snapshot coalesces through them)."""
+    cache.delete_many([snapshot.LOCK_KEY, snapshot.WANTED_KEY])

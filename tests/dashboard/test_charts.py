@@ -11,6 +11,7 @@ from django.utils import timezone
 from secrets_admin.dashboard.services import charts
 from secrets_admin.inventory.models import RotationPolicy
 from secrets_admin.schedule.models import SecretLink
+from tests.accounts.factories import verified_client
 from tests.dashboard import estate
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,11 @@ def test_calendar_flags_linked_secrets_that_collide():
     assert (cal["planned"], cal["collisions"]) == (3, 1)
     assert sum(d["planned"] for d in cal["days"]) == 3
     assert {c["secret"].pk for c in cal["clashes"]} == {key.pk, consumer.pk}
+    # and as served, from the stored figures (computed on this first load)
+    page = verified_client(estate.person("manager", "managers")).get("/").content.decode()
+    clashes = page[page.index('id="calendar-clashes"') :].split("</ul>")[0]
+    assert key.get_absolute_url() in clashes and consumer.get_absolute_url() in clashes
+    assert "3 rotations planned" in page
 
 
 def _luminance(hex_colour: str) -> float:

@@ -69,19 +69,19 @@ def test_a_request_waiting_for_approval_updates_the_pending_tile():
     assert re.search(r'\?status=pending">1<', html)
 
 
-def test_sockets_and_pages_share_one_computation_per_event(monkeypatch):
+def test_sockets_and_pages_read_one_stored_computation_per_event(monkeypatch):
     from secrets_admin.dashboard import live as dashboard_live
     from secrets_admin.dashboard import tiles
-    from secrets_admin.dashboard.services import headline
+    from secrets_admin.dashboard.services import snapshot
 
-    monkeypatch.setattr(tiles, "CACHE_SECONDS", 30)
+    snapshot.recompute()  # both sets stored: what follows counts the live set's recomputes
     computed = []
-    original = headline.headline_numbers
-    monkeypatch.setattr(tiles, "headline_numbers", lambda: computed.append(1) or original())
-    dashboard_live.changed("test")  # a fresh sequence number: nothing cached for it yet
+    original = snapshot.compute
+    monkeypatch.setattr(snapshot, "compute", lambda *args: computed.append(1) or original(*args))
+    dashboard_live.changed("test")  # recomputes and stores
     first = tiles.shared_numbers()
     estate.secret("secret/dashboard/new")
-    assert tiles.shared_numbers() == first and len(computed) == 1  # no event yet: shared
+    assert tiles.shared_numbers() == first and len(computed) == 1  # no event yet: the stored row
     dashboard_live.changed("test")
     assert tiles.shared_numbers()["secrets"]["total"] == first["secrets"]["total"] + 1
     assert len(computed) == 2
