@@ -11,6 +11,8 @@ creates it (`useradd`); the cluster then lives in a fresh folder under the syste
 because the caller's folder may not be reachable by that user (pytest's is mode 0700).
 """
 
+import atexit
+import functools
 import os
 import pwd
 import secrets
@@ -34,7 +36,24 @@ def binaries() -> Path:
     spec = importlib.util.find_spec("pgserver")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the pgserver package is not installed (pip install -e .)")
-    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+    installed = Path(spec.submodule_search_locations[0]) / "pginstall"
+    if _run_as() and not _reachable_by_others(installed / "bin"):
+        return _reachable_copy(installed) / "bin"
+    return installed / "bin"
+
+
+@functools.cache
+def _reachable_copy(installed: Path) -> Path:
+    """As root, postgres runs as another user, who cannot start binaries inside a folder only root
+    may enter (a clone in `mktemp -d`, a 0700 home): copy them once per process to a folder that
+    user can reach, removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix="candlefish-pginstall-"))
+    folder.chmod(0o755)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    # the wheel's binaries find their shared libraries at $ORIGIN/../../../pgserver.libs
+    site = installed.parent.parent
+    shutil.copytree(site / "pgserver.libs", folder / "pgserver.libs", symlinks=True)
+    return Path(shutil.copytree(installed, folder / "pgserver" / "pginstall", symlinks=True))
 
 
 def _run_as() -> str | None:

@@ -76,3 +76,20 @@ def test_secrets_name_their_target_by_tags(rotation_target):
     with pytest.raises(BackendError, match="no rotation target named") as caught:
         get_target("elsewhere")
     assert caught.value.permanent
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands postgres to another user")
+def test_binaries_a_folder_only_root_may_enter_are_copied_where_postgres_can_start_them(monkeypatch):
+    """A clone in `mktemp -d` (0700) holds the venv: the postgres user could not start initdb."""
+    import subprocess
+
+    from console.stack import pg_target
+
+    monkeypatch.setattr(pg_target, "_reachable_by_others", lambda path: False)
+    copied = pg_target.binaries()
+    assert copied.parent.parent.parent.name.startswith("candlefish-pginstall-") and copied.name == "bin"
+    assert all(parent.stat().st_mode & 0o001 for parent in copied.resolve().parents)
+    version = subprocess.run(
+        [str(copied / "initdb"), "--version"], user=pg_target._run_as(), capture_output=True, text=True
+    )
+    assert version.returncode == 0 and "initdb (PostgreSQL)" in version.stdout, version.stderr
