@@ -1,19 +1,20 @@
-"""The dashboard's stored figures (the rollup behind the tiles and the age and results charts).
+"""The dashboard's stored figures (the rollup behind the home page's tiles and charts).
 
-At 100k secrets and 50k runs the aggregates take hundreds of milliseconds together; a page load
-or a socket must not pay that. So they are computed here, stored as one `Snapshot` row of plain
-numbers, and read back by primary key (one indexed query):
+At 100k secrets and 50k runs the figures take seconds to compute; a page load or a socket must
+not pay that. So they are computed here and stored as `Snapshot` rows of plain numbers, one per
+set, read back together by primary key (one indexed query per request):
 
-- every 30 s by the beat (`dashboard.snapshot`), for figures no event announces;
-- on every live event that moves the tiles (`dashboard.live.changed`: a run ending, approvals,
-  grants, a sync), *coalesced*: the first event takes a Redis lock and recomputes; events that
-  arrive meanwhile only bump a counter and return, and the holder recomputes once more at the end
-  if the counter moved. A burst costs one recompute (plus one for what came during it), and the
-  `dashboard.tiles` topic is published after the row is stored, so sockets render the new row;
-- on first read, when no row exists yet (a fresh install).
+- NAME ("dashboard", the live set: tiles, age, results, failing now; well under a second at 100k)
+  is recomputed on every live event that moves the tiles (`dashboard.live.changed`: a run ending,
+  approvals, grants, a sync), *coalesced*: the first event takes a Redis lock and recomputes;
+  events that arrive meanwhile only bump a counter and return, and the holder recomputes once more
+  at the end if the counter moved. A burst costs one recompute (plus one for what came during it),
+  and the `dashboard.tiles` topic is published after the row is stored, so sockets render it;
+- PLANNING (the 30-day calendar, whose planner walks every secret due in the window, and the
+  compliance panel's scores; seconds at 100k) only by the beat, every 30 s, which then refreshes
+  the live set too, for the figures no event announces;
+- a set not stored yet is computed on first read (a fresh install).
 
-The home page's compliance panel (framework scores) and the 30-day calendar (the schedule's
-planner walks every secret due in the window, a third of a 90-day estate) read the same row.
 Backend state is not stored: it comes from the readiness cache at render time (no SQL)."""
 
 import json
