@@ -69,25 +69,32 @@ def rotate_now(request, pk):
     return render(request, "rotation/rotate_now.html", context, status=status)
 
 
+def _set_hook(request, form, owner) -> bool:
+    """Save the valid form's hook on `owner` (a secret or a policy); a refused code or hook
+    becomes the form's error."""
+    data = form.cleaned_data
+    try:
+        do_set_hook(owner, actor=request.user, url=data["url"], key=data["key"], code=data["otp_code"],
+                    request=request)  # fmt: skip
+    except StepUpFailed as exc:
+        form.add_error("otp_code", exc)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+    else:
+        return True
+    return False
+
+
 @require_groups(SECURITY_TEAM)
 @require_http_methods(["GET", "POST"])
 def hook_edit(request, pk):
     secret = get_object_or_404(Secret.objects.select_related("rotation_policy"), pk=pk)
     form = HookForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            do_set_hook(secret, actor=request.user, url=data["url"], key=data["key"], code=data["otp_code"],
-                        request=request)  # fmt: skip
-        except StepUpFailed as exc:
-            form.add_error("otp_code", exc)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(
-                request, f"Rotation hook of {secret.display_name} saved (the URL and key stay encrypted)."
-            )
-            return redirect(secret)
+    if request.method == "POST" and form.is_valid() and _set_hook(request, form, secret):
+        messages.success(
+            request, f"Rotation hook of {secret.display_name} saved (the URL and key stay encrypted)."
+        )
+        return redirect(secret)
     status = 400 if request.method == "POST" and form.errors else 200
     return render(
         request,
@@ -115,20 +122,11 @@ def policy_hook(request, pk):
     """Set (or replace) the hook every secret of the policy uses unless it has its own."""
     policy = get_object_or_404(RotationPolicy, pk=pk)
     form = HookForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            do_set_hook(policy, actor=request.user, url=data["url"], key=data["key"], code=data["otp_code"],
-                        request=request)  # fmt: skip
-        except StepUpFailed as exc:
-            form.add_error("otp_code", exc)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(
-                request, f"Rotation hook of policy {policy.name} saved (the URL and key stay encrypted)."
-            )
-            return redirect(reverse("rotation:policy_hook", args=[policy.pk]))
+    if request.method == "POST" and form.is_valid() and _set_hook(request, form, policy):
+        messages.success(
+            request, f"Rotation hook of policy {policy.name} saved (the URL and key stay encrypted)."
+        )
+        return redirect(reverse("rotation:policy_hook", args=[policy.pk]))
     status = 400 if request.method == "POST" and form.errors else 200
     return _policy_hook_page(request, policy, form, ClearHookForm(prefix="clear"), status)
 
