@@ -524,18 +524,15 @@ URLS += [
 # dashboard (appended by the dashboard core): the tiles' topic and the list behind the success
 # tiles, for the security team, the CTO group and managers (read-only: a POST is 405)
 DASHBOARD = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
+DASHBOARD_BAD_INPUT = every(
+    403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400
+)  # a bad query string: 400 saying what to fix
+DASHBOARD_NO_POST = every(403, anonymous=302, no_device=302, security_team=405, cto=405, managers=405)
 URLS += [
     ("/dashboard/runs/", DASHBOARD),
     ("/dashboard/mfa/", DASHBOARD),
-    (
-        "/dashboard/runs/?days=abc",
-        every(403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400),
-    ),
-    (
-        "/dashboard/runs/",
-        every(403, anonymous=302, no_device=302, security_team=405, cto=405, managers=405),
-        "post",
-    ),
+    ("/dashboard/runs/?days=abc", DASHBOARD_BAD_INPUT),
+    ("/dashboard/runs/", DASHBOARD_NO_POST, "post"),
 ]
 LIVE_TOPICS["dashboard.tiles"] = every(
     4403, anonymous=4401, no_device=4401, security_team=None, cto=None, managers=None
@@ -543,9 +540,7 @@ LIVE_TOPICS["dashboard.tiles"] = every(
 
 # access patterns, cost and break-glass analytics (appended by the usage app): read-only pages
 # for the security team, the CTO and managers; a bad filter answers 400 with what to fix
-USAGE_READERS = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
-USAGE_BAD_FILTER = every(403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400)
-USAGE_NO_POST = every(403, anonymous=302, no_device=302, security_team=405, cto=405, managers=405)
+USAGE_READERS, USAGE_BAD_FILTER, USAGE_NO_POST = DASHBOARD, DASHBOARD_BAD_INPUT, DASHBOARD_NO_POST
 URLS += [
     ("/usage/", USAGE_READERS),
     ("/usage/?from=2026-13-01", USAGE_BAD_FILTER),
@@ -560,8 +555,7 @@ URLS += [
 
 # compliance (appended by the compliance app): security-team, cto and managers read the scores and
 # drill-downs and export evidence (an empty or bad export form: 400 with what to fix)
-COMPLIANCE_READERS = every(403, anonymous=302, no_device=302, security_team=200, cto=200, managers=200)
-COMPLIANCE_REFUSED = every(403, anonymous=302, no_device=302, security_team=400, cto=400, managers=400)
+COMPLIANCE_READERS, COMPLIANCE_REFUSED = DASHBOARD, DASHBOARD_BAD_INPUT
 URLS += [
     ("/compliance/", COMPLIANCE_READERS),
     ("/compliance/?days=nonsense", COMPLIANCE_REFUSED),
