@@ -144,6 +144,7 @@ def delays(proxy, secret, people, login_user, *, tries: int, v1_tries: int) -> d
     base = statistics.median(alone)
     return {
         "login_alone_p50_ms": round(base * 1000, 1),
+        "login_alone_p95_ms": round(p95(alone) * 1000, 1),  # the login's own spread, for context
         "login_during_p95_ms": round(p95(during) * 1000, 1) if during else None,
         "login_delay_p95_ms": round((p95(during) - base) * 1000, 1) if during else None,
         "logins_during": len(during),

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 # Key of the PostgreSQL advisory lock that lets one sequencer link at a time ("CFAU").
 CHAIN_LOCK_KEY = 0x43464155
 BATCH = 5000
+BUSY_INTERVAL = 0.02  # seconds between looks while entries keep arriving
 
 
 @dataclass
@@ -202,9 +203,9 @@ def watch(alias: str = "default") -> Lag:
 def run(
     *, alias: str = "default", interval: float | None = None, stop: threading.Event | None = None
 ) -> None:
-    """The sequencer loop: watch, link, sleep `interval` seconds (AUDIT_SEQUENCER_INTERVAL_MS),
-    until `stop` is set. Database errors are logged and retried with a growing pause; the
-    connection is reopened after one."""
+    """The sequencer loop: watch, link, sleep `interval` seconds (AUDIT_SEQUENCER_INTERVAL_MS;
+    BUSY_INTERVAL after a look that linked something), until `stop` is set. Database errors are
+    logged and retried with a growing pause; the connection is reopened after one."""
     stop = stop or threading.Event()
     interval = settings.AUDIT_SEQUENCER_INTERVAL_MS / 1000 if interval is None else interval
     pause, last_watch = interval, 0.0
@@ -214,11 +215,12 @@ def run(
             if time.monotonic() - last_watch >= 5:
                 watch(alias)
                 last_watch = time.monotonic()
-            if has_pending(alias):
-                linked = link(alias=alias)
-                if linked:
-                    log.debug("linked %d audit entries", linked)
-            pause = interval
+            linked = link(alias=alias) if has_pending(alias) else 0
+            if linked:
+                log.debug("linked %d audit entries", linked)
+            # While writers are busy, look again soon: an entry's lag is the wait for the next
+            # look plus one batch, and a batch under load is mostly its commit, not its size.
+            pause = min(interval, BUSY_INTERVAL) if linked else interval
         except DatabaseError as exc:
             log.error("audit sequencer: %s; retrying in %.1f s", exc, pause)
             connections[alias].close()
