@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
     "usage-link": {"task": "usage.link_secrets", "schedule": 900.0},
     # ... and compute the home page's access and cost figures (spikes, stale secrets, tiers).
     "usage-summarise": {"task": "usage.summarise", "schedule": 300.0},
+    # ... and delete rollup hours older than USAGE_RETENTION_DAYS (audited).
+    "usage-prune": {"task": "usage.prune", "schedule": 86400.0},
     # Sealed Secrets: note new sealing keys; remind the security team until each is backed up.
     "sealed-check-keys": {"task": "sealed.check_keys", "schedule": 3600.0},
     # Rotation: resume runs whose worker died, start what is due, alert on missed rotations,
@@ -278,6 +280,9 @@ USAGE_SPIKE_WINDOW_HOURS = envint("USAGE_SPIKE_WINDOW_HOURS", 24, minimum=1)
 USAGE_SPIKE_MIN_READS = envint("USAGE_SPIKE_MIN_READS", 10, minimum=1)
 USAGE_SPIKE_SIGMAS = envdecimal("USAGE_SPIKE_SIGMAS", "3")
 USAGE_STALE_DAYS = envint("USAGE_STALE_DAYS", 90, minimum=1)
+# The hourly rollup keeps this many days (beat `usage.prune`, daily): the pages' longest range
+# (366 days) plus a margin. Spikes need 8 days; "last read" is kept apart and never pruned.
+USAGE_RETENTION_DAYS = envint("USAGE_RETENTION_DAYS", 400, minimum=8)
 # Monthly prices (USD) per storage tier; an archived secret takes COST_ARCHIVE_KB_PER_SECRET.
 COST_HOT_PER_SECRET_MONTH = envdecimal("COST_HOT_PER_SECRET_MONTH", "0.40")
 COST_WARM_PER_SECRET_MONTH = envdecimal("COST_WARM_PER_SECRET_MONTH", "0.10")
