@@ -47,11 +47,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "support"))
+from bench.support import stack  # noqa: E402
+
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candlefish_bench_dashboard")
 GOALS = {"panel_sql_p95_ms": 10.0, "page_p95_ms": 200.0, "live_p95_ms": 1000.0}
 OWN_PANELS = ("tiles", "age", "calendar", "trend")  # the dashboard core's; the others are reported
@@ -67,17 +68,6 @@ def options(argv=None):
     args = parser.parse_args(argv)
     args.sizes = sorted(int(size) for size in args.sizes.split(","))
     return args
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        name = parts.path.lstrip("/")
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 class BySize:
@@ -105,15 +95,10 @@ def using(alias):
 
 
 def setup_django(sizes) -> None:
-    os.environ["DATABASE_URL"] = URL
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
     for url in [URL] + [f"{URL}_{size}" for size in sizes]:
-        ensure_database(url)
-    import django
-
-    django.setup()
+        stack.ensure_database(url)
+    stack.setup_django({"DATABASE_URL": URL, "DEBUG": "false"}, migrate=False)
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connections, router
@@ -122,7 +107,7 @@ def setup_django(sizes) -> None:
     call_command("migrate", verbosity=0)  # the ledger's lag probe reads "default" by name
     for size in sizes:
         alias = f"s{size}"
-        config = {**connections.settings["default"], "NAME": f"{urlsplit(URL).path.lstrip('/')}_{size}"}
+        config = {**connections.settings["default"], "NAME": f"{stack.database_name(URL)}_{size}"}
         settings.DATABASES[alias] = connections.settings[alias] = config
         with using(alias):
             call_command("migrate", database=alias, verbosity=0)
