@@ -32,10 +32,10 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import stack  # noqa: E402
 
 URL = os.environ.get(
     "BENCH_EVIDENCE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candlefish_bench_evidence"
@@ -47,39 +47,21 @@ ANCHOR_EVERY = 10_000
 GOAL_S = 10.0
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        name = parts.path.lstrip("/")
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def setup_django(openbao) -> None:
-    for key in [k for k in os.environ if k.startswith(("DATABASE_", "VAULT_", "AUDIT_"))]:
-        del os.environ[key]
-    os.environ.update(
-        DATABASE_URL=URL,
-        DJANGO_SETTINGS_MODULE="console.settings",
-        LOG_LEVEL="WARNING",
-        DEBUG="false",
-        VAULT_ADDR=openbao.url,
-        VAULT_TOKEN=openbao.token,
-        AUDIT_ANCHOR="vault:audit-anchors/bench-evidence",
-        AUDIT_LINK_ON_COMMIT="false",
+    stack.setup_django(
+        {
+            "DATABASE_URL": URL,
+            "DJANGO_SETTINGS_MODULE": "console.settings",
+            "LOG_LEVEL": "WARNING",
+            "DEBUG": "false",
+            "VAULT_ADDR": openbao.url,
+            "VAULT_TOKEN": openbao.token,
+            "AUDIT_ANCHOR": "vault:audit-anchors/bench-evidence",
+            "AUDIT_LINK_ON_COMMIT": "false",
+        },
+        drop=("DATABASE_", "VAULT_", "AUDIT_"),
+        vault=True,
     )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from secrets_admin.backends import get_backend
-
-    get_backend("vault").bootstrap()
 
 
 def load(now) -> None:
@@ -196,11 +178,9 @@ def timed(function):
 
 
 def main() -> int:
-    from console.stack.servers import OpenBao
-
-    ensure_database(URL)
+    stack.ensure_database(URL)
     with tempfile.TemporaryDirectory() as folder:
-        openbao = OpenBao(Path(folder) / "openbao", token="bench-root").start().wait_ready()
+        openbao = stack.start_openbao(folder)
         try:
             setup_django(openbao)
             from django.utils import timezone

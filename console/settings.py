@@ -173,8 +173,6 @@ AUDIT_ANCHOR_INTERVAL = envint("AUDIT_ANCHOR_INTERVAL", 30, minimum=5)  # second
 AUDIT_ANCHOR_STALE_AFTER = envint("AUDIT_ANCHOR_STALE_AFTER", 60, minimum=10)  # then: alert, banner
 AUDIT_SEQUENCER_INTERVAL_MS = envint("AUDIT_SEQUENCER_INTERVAL_MS", 200, minimum=10)
 AUDIT_UNLINKED_ALERT_AFTER = envint("AUDIT_UNLINKED_ALERT_AFTER", 60, minimum=5)  # seconds
-# Writers link what waits right after their commit when no sequencer is busy (never waiting).
-AUDIT_LINK_ON_COMMIT = envbool("AUDIT_LINK_ON_COMMIT", True)
 # The PostgreSQL role the console runs as in production (owns nothing; INSERT/SELECT on the
 # ledger). When set, `migrate` (run as the owning role) grants it exactly what it needs.
 DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", "")
