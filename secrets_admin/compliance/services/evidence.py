@@ -130,7 +130,8 @@ async def _async(chunks):
             if chunk is None:
                 return
             yield chunk
-    finally:
+    finally:  # a client gone halfway: stop the entry readers too (services/entries.py)
+        await sync_to_async(chunks.close)()
         await sync_to_async(connections.close_all)()
 
 
