@@ -7,14 +7,16 @@ stored rollup (dashboard.services.snapshot); this measures
 - the page: p95 of GET / as a manager, with every panel a manager sees (tiles, charts, and the
   other apps' panels), through Django's full request stack (sessions, MFA check, templates);
 - each panel's SQL as served (the queries its render makes, timed by Django's debug cursor);
+- GET /usage/ as a manager (`usage_page`: its figures from the usage summary beat stores), reported;
 - the recompute itself, paid off the page: `recompute` is the 30 s beat's (every stored set, the
   calendar and compliance scores included), `event_recompute` the whole live set (what each event
   cost the announcing process before the Celery task), and the parts a rotation and an approval
   now recompute (`rotation_parts`, `approval_parts`, in the task);
 - live latency: a real Celery worker (subprocess) and a manager's socket on the real consumer;
   from `dashboard.live.changed()` after a rotation's or an approval's commit to the socket holding
-  the tiles, age and results fragments (bench/support/dashboard_live.py), and what `changed()`
-  costs the announcing process. CPU (user+sys) of the worker and of this process is reported.
+  the new tiles (and, for a rotation, the age histogram's later round; see
+  bench/support/dashboard_live.py), and what `changed()` costs the announcing process. CPU
+  (user+sys) of the worker and of this process is reported.
 
 Baseline (same run, same machine load, rounds interleaved with ours): the same GET / with the
 rollup bypassed, i.e. every load computing the figures from the aggregates as the page did before
@@ -34,8 +36,8 @@ machine load. Redis: REDIS_URL (default db 15): broker, cache and channel layer;
 Goals (issue 12), at the largest size: page p95 <= 200 ms; each of the dashboard's own panels'
 SQL p95 <= 10 ms (tiles, age, calendar, trend: all from the rollup, the first panel reading the
 row pays its one query); queries per page, per panel and per recompute identical at every size;
-the stored page faster than the live baseline; event -> websocket p95 <= 1000 ms for both kinds
-of event. Last line: RESULT {json}.
+the stored page faster than the live baseline; event -> tiles on the socket p95 <= 1000 ms for
+both kinds of event (the age chart's round after a rotation is reported). Last line: RESULT {json}.
 """
 
 import argparse
@@ -218,17 +220,17 @@ def live_figures():
         snapshot.current = original
 
 
-def get_page(client, alias: str) -> tuple[float, float, int]:
+def get_page(client, alias: str, path="/", marker=b'id="dashboard-tiles"') -> tuple[float, float, int]:
     from django.db import connections
     from django.test.utils import CaptureQueriesContext
 
     PANEL_SQL.clear()
     with using(alias), CaptureQueriesContext(connections[alias]) as queries:
         started = time.perf_counter()
-        response = client.get("/", secure=True)
+        response = client.get(path, secure=True)
         elapsed = (time.perf_counter() - started) * 1000
-    if response.status_code != 200 or b'id="dashboard-tiles"' not in response.content:
-        raise SystemExit(f"GET / as a manager answered {response.status_code} without the tiles")
+    if response.status_code != 200 or marker not in response.content:
+        raise SystemExit(f"GET {path} as a manager answered {response.status_code} without {marker}")
     sql = sum(float(q["time"]) for q in queries.captured_queries) * 1000
     return elapsed, sql, len(queries)
 
@@ -262,27 +264,10 @@ def summary(samples: dict) -> dict:
     }
 
 
-def live_latency(args, clients) -> dict:
-    """Per size: a worker on the size's database, `args.events` events of each kind on one socket."""
-    import dashboard_live
+def summarise():
+    from secrets_admin.usage.services import summary
 
-    found = {}
-    for size in args.sizes:
-        dashboard_live.purge_queue()
-        worker = dashboard_live.start_worker(f"{URL}_{size}")
-        try:
-            time.sleep(3)  # the worker connects to the broker
-            cpu = (dashboard_live.tree_cpu(worker.pid), time.process_time())
-            started, BySize.forced = time.perf_counter(), f"s{size}"
-            found[size] = dashboard_live.measure(ALIAS, f"s{size}", clients[size], args.events)
-            found[size]["wall_s"] = round(time.perf_counter() - started, 2)
-            found[size]["worker_cpu_s"] = round(dashboard_live.tree_cpu(worker.pid) - cpu[0], 2)
-            found[size]["bench_cpu_s"] = round(time.process_time() - cpu[1], 2)
-        finally:
-            BySize.forced = None
-            worker.terminate()
-            worker.wait(timeout=60)
-    return found
+    summary.refresh()
 
 
 def parts(names):
@@ -304,7 +289,10 @@ def main(argv=None) -> int:
     for size in args.sizes:  # a stored row exists, and each path is warm, before timing
         measure(snapshot.recompute, f"s{size}")
         get_page(clients[size], f"s{size}")
-    timed = ("page", "live_page", "recompute", "event_recompute", "rotation_parts", "approval_parts")
+        measure(summarise, f"s{size}")  # the usage beat's summary (every 5 minutes), as stored
+        get_page(clients[size], f"s{size}", "/usage/", b"data-as-of")
+    timed = ("page", "live_page", "usage_page", "recompute", "event_recompute", "rotation_parts")
+    timed += ("approval_parts",)
     samples = {name: {size: [] for size in args.sizes} for name in timed}
     calls = {
         "recompute": snapshot.recompute,  # the beat's: every set
@@ -325,11 +313,15 @@ def main(argv=None) -> int:
                 counts.setdefault(f"panel {name}", set()).add(n)
             with live_figures():
                 samples["live_page"][size].append(get_page(clients[size], alias))
+            samples["usage_page"][size].append(get_page(clients[size], alias, "/usage/", b"data-as-of"))
+            counts["usage_page"].add(samples["usage_page"][size][-1][2])
             for name, call in calls.items():
                 samples[name][size].append(measure(call, alias))
                 counts[name].add(samples[name][size][-1][2])
     cpu_s, wall_s = time.process_time() - cpu_started, time.perf_counter() - wall_started
-    latency = live_latency(args, clients)
+    import dashboard_live
+
+    latency = dashboard_live.latency(args.sizes, args.events, clients, URL, ALIAS, BySize)
     largest = args.sizes[-1]
     report = {name: summary(by_size) for name, by_size in samples.items()}
     panels = {name: summary(by_size) for name, by_size in panel.items()}
@@ -338,7 +330,8 @@ def main(argv=None) -> int:
         print(f"{name:26} " + "  ".join(cells))
     live = {}
     for size, found in latency.items():
-        live[size] = {kind: round(p95(found[kind]), 1) for kind in ("rotation", "approvals", "announce")}
+        kinds = ("rotation", "approvals", "rotation_charts", "announce")
+        live[size] = {kind: round(p95(found[kind]), 1) for kind in kinds}
         live[size].update({k: found[k] for k in ("wall_s", "worker_cpu_s", "bench_cpu_s")})
         print(f"live {size:>7}: event -> socket p95 {json.dumps(live[size])}")
     panel_sql = {name: panels[name][largest][1] for name in panels}
@@ -362,6 +355,7 @@ def main(argv=None) -> int:
         "page_sql_p95_ms": report["page"][largest][1],
         "page_queries": report["page"][largest][2],
         "live_page_p95_ms": live_ms,
+        "usage_page_p95_ms": report["usage_page"][largest][0],
         "live_over_stored": round(live_ms / ours, 1) if ours else None,
         "panel_sql_p95_ms_largest": panel_sql,
         "slowest_own_panel": max(own, key=own.get) if own else None,

@@ -7,7 +7,8 @@
 - each event is what a service does after its commit: a rotation run finished (a RotationRun row
   committed, then `dashboard.live.changed("rotation")`), or a request waiting for approval (an
   AccessRequest row, then `changed("approvals")`). The clock starts at `changed()` (the commit's
-  on_commit hook) and stops when the socket has received the tiles, age and results fragments.
+  on_commit hook) and stops when the socket has the tiles fragment (`rotation`, `approvals`); for a
+  rotation also when it has the second round with the age histogram (`rotation_charts`).
 
 Also timed: what `changed()` costs the announcing process (the web request or worker that made
 the change), against the old path, the whole live set recomputed in that process."""
@@ -103,8 +104,19 @@ def _approval_waiting(alias: str, requester_id: int):
     return "approvals"
 
 
-async def _one(socket, event) -> tuple[float, float]:
-    """(ms from changed() to the last fragment, ms changed() held the announcing process)."""
+def _tidy(alias: str) -> None:
+    """The events' rows go: the next run starts from the loaded estate."""
+    from breakglass.models import AccessRequest
+    from secrets_admin.rotation.models import RotationRun
+
+    RotationRun.objects.using(alias).filter(actor_name="bench live").delete()
+    AccessRequest.objects.using(alias).filter(reason="bench live").delete()
+
+
+async def _one(socket, event, rounds: int) -> tuple[float, float, float]:
+    """(ms from changed() to the tiles fragment, to the last fragment of `rounds` publishes, and
+    ms changed() held the announcing process). A rotation is published twice (the tiles and
+    results first, then the age histogram), an approval once."""
     from asgiref.sync import sync_to_async
 
     from secrets_admin.dashboard import live as dashboard_live
@@ -113,18 +125,21 @@ async def _one(socket, event) -> tuple[float, float]:
     started = time.perf_counter()
     await sync_to_async(dashboard_live.changed)(reason)
     announced = time.perf_counter()
-    for _ in VIEWS:
+    tiles = None
+    for _ in range(len(VIEWS) * rounds):
         message = await socket.receive_output(timeout=30)
         if message["type"] != "websocket.send":
             raise SystemExit(f"the dashboard socket closed: {message}")
+        if tiles is None and message["text"].startswith('<div id="dashboard-tiles"'):
+            tiles = time.perf_counter()
     done = time.perf_counter()
-    return (done - started) * 1000, (announced - started) * 1000
+    return (tiles - started) * 1000, (done - started) * 1000, (announced - started) * 1000
 
 
 def measure(alias_var, alias: str, client, rounds: int) -> dict:
     """`rounds` events of each kind, alternating, on one socket; latencies in ms. `alias_var`:
     the bench's context variable its router reads (the consumer's threads inherit it)."""
-    from asgiref.sync import async_to_sync
+    from asgiref.sync import async_to_sync, sync_to_async
     from django.contrib.auth import get_user_model
 
     from secrets_admin.inventory.models import Secret
@@ -142,17 +157,43 @@ def measure(alias_var, alias: str, client, rounds: int) -> dict:
         token = alias_var.set(alias)
         try:
             socket = await _open(client)
-            found = {"rotation": [], "approvals": [], "announce": []}
-            await _one(socket, rotation)  # warm: worker, templates
+            found = {"rotation": [], "rotation_charts": [], "approvals": [], "announce": []}
+            await _one(socket, rotation, 2)  # warm: worker, templates
             for _ in range(rounds):
-                for kind, event in (("rotation", rotation), ("approvals", approval)):
-                    latency, announce = await _one(socket, event)
-                    found[kind].append(latency)
+                for kind, event, publishes in (("rotation", rotation, 2), ("approvals", approval, 1)):
+                    tiles, charts, announce = await _one(socket, event, publishes)
+                    found[kind].append(tiles)
+                    if kind == "rotation":
+                        found["rotation_charts"].append(charts)
                     found["announce"].append(announce)
                     await asyncio.sleep(0.05)
             await socket.disconnect()
+            await sync_to_async(_tidy)(alias)
             return found
         finally:
             alias_var.reset(token)
 
     return async_to_sync(scenario)()
+
+
+def latency(sizes, events: int, clients, url: str, alias_var, router) -> dict:
+    """Per size: a worker on the size's database, `events` events of each kind on one socket, and
+    the CPU the worker (with its pool) and this process spent meanwhile. `router.forced` sends the
+    consumer's queries to the size's database."""
+    found = {}
+    for size in sizes:
+        purge_queue()
+        worker = start_worker(f"{url}_{size}")
+        try:
+            time.sleep(3)  # the worker connects to the broker
+            cpu = (tree_cpu(worker.pid), time.process_time())
+            started, router.forced = time.perf_counter(), f"s{size}"
+            found[size] = measure(alias_var, f"s{size}", clients[size], events)
+            found[size]["wall_s"] = round(time.perf_counter() - started, 2)
+            found[size]["worker_cpu_s"] = round(tree_cpu(worker.pid) - cpu[0], 2)
+            found[size]["bench_cpu_s"] = round(time.process_time() - cpu[1], 2)
+        finally:
+            router.forced = None
+            worker.terminate()
+            worker.wait(timeout=60)
+    return found

@@ -69,10 +69,12 @@ def test_a_rotation_finishing_updates_the_tiles_and_charts_of_a_connected_dashbo
         started = time.monotonic()
         found = await _messages(socket, len(VIEWS), timeout=1)  # the bound: within 1 s
         elapsed = time.monotonic() - started
+        then = await _messages(socket, len(VIEWS), timeout=2)  # the age histogram's own round
         await socket.disconnect()
-        return quiet, result, found, elapsed
+        return quiet, result, found, elapsed, then
 
-    quiet, result, found, elapsed = async_to_sync(scenario)()
+    quiet, result, found, elapsed, then = async_to_sync(scenario)()
+    assert set(then) == set(found) and 'data-table="age-table-api_key"' in then["dashboard-age"]
     assert quiet and result["state"] == "finished" and elapsed < 1
     assert set(found) == {"dashboard-tiles", "dashboard-age", "dashboard-trend"}
     for html in found.values():
@@ -112,10 +114,13 @@ def test_sockets_and_pages_read_one_stored_computation_per_event(dashboard_worke
     snapshot.recompute()  # both sets stored: what follows counts the live set's recomputes
     computed = []
     original = refresh.recompute_parts
-    monkeypatch.setattr(refresh, "recompute_parts", lambda *a: computed.append(1) or original(*a))
+    monkeypatch.setattr(
+        refresh, "recompute_parts", lambda parts, *a: computed.append(sorted(parts)) or original(parts, *a)
+    )
     first = tiles.shared_numbers()
     estate.secret("secret/dashboard/new")
     assert tiles.shared_numbers() == first and not computed  # no event yet: the stored row
     dashboard_live.changed("sync")
     wait_for(lambda: tiles.shared_numbers()["secrets"]["total"] == first["secrets"]["total"] + 1)
-    assert len(computed) == 1
+    wait_for(lambda: len(computed) == 2)
+    assert computed == [["rotations", "secrets"], ["age"]]  # the tiles first, then the histogram

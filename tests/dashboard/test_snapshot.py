@@ -84,7 +84,8 @@ def test_a_burst_of_events_recomputes_at_most_twice_and_ends_current(dashboard_w
     original = refresh.recompute_parts
 
     def slow(parts, now=None):  # reads first, then lasts long enough for the burst to arrive
-        computed.append(sorted(parts))
+        if "secrets" in parts:  # a sync's first batch (the age histogram follows in its own)
+            computed.append(sorted(parts))
         original(parts, now)
         time.sleep(0.3)
 
