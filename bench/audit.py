@@ -16,7 +16,10 @@ way production runs it. DEBUG is off, as in production.
 2. Slow backend: an inventory edit whose OpenBao call takes 2 s (a proxy delays the PATCH) runs
    while another user logs in (django.contrib.auth.login: session, axes, last_login, the audited
    `auth.login.succeeded` entry). 50 logins, each started while a change waits on OpenBao.
-   Delay = p95(login during the change) - p50(login alone). Baseline: BENCH_V1_TRIES (5) logins
+   The edits run in a process of their own, as another worker would (in the login's process
+   their CPU work between two backend calls held the GIL, and a login straddling it measured
+   that rather than the backend call). Delay = p95(login during the change) - p50(login
+   alone). Baseline: BENCH_V1_TRIES (5) logins
    in the v1 shape (the change holds the chain lock across the backend call, as
    do_update_metadata did). Goal: v2 delay p95 <= 100 ms.
 3. Verification: BENCH_AUDIT_ENTRIES (1,000,000) linked entries written with COPY; a full

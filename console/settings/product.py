@@ -34,6 +34,9 @@ USAGE_SPIKE_WINDOW_HOURS = envint("USAGE_SPIKE_WINDOW_HOURS", 24, minimum=1)
 USAGE_SPIKE_MIN_READS = envint("USAGE_SPIKE_MIN_READS", 10, minimum=1)
 USAGE_SPIKE_SIGMAS = envdecimal("USAGE_SPIKE_SIGMAS", "3")
 USAGE_STALE_DAYS = envint("USAGE_STALE_DAYS", 90, minimum=1)
+# The hourly rollup keeps this many days (beat `usage.prune`, daily): the pages' longest range
+# (366 days) plus a margin. Spikes need 8 days; "last read" is kept apart and never pruned.
+USAGE_RETENTION_DAYS = envint("USAGE_RETENTION_DAYS", 400, minimum=8)
 # Monthly prices (USD) per storage tier; an archived secret takes COST_ARCHIVE_KB_PER_SECRET.
 COST_HOT_PER_SECRET_MONTH = envdecimal("COST_HOT_PER_SECRET_MONTH", "0.40")
 COST_WARM_PER_SECRET_MONTH = envdecimal("COST_WARM_PER_SECRET_MONTH", "0.10")

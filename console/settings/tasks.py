@@ -3,7 +3,7 @@ guarantees and the beat schedule of every periodic task."""
 
 from celery.schedules import crontab
 
-from console.env import env, envbool, envint
+from console.env import env, envint
 from console.settings.services import REDIS_URL
 
 # --- Audit ledger ------------------------------------------------------------------------------
@@ -16,8 +16,6 @@ AUDIT_ANCHOR_INTERVAL = envint("AUDIT_ANCHOR_INTERVAL", 30, minimum=5)  # second
 AUDIT_ANCHOR_STALE_AFTER = envint("AUDIT_ANCHOR_STALE_AFTER", 60, minimum=10)  # then: alert, banner
 AUDIT_SEQUENCER_INTERVAL_MS = envint("AUDIT_SEQUENCER_INTERVAL_MS", 200, minimum=10)
 AUDIT_UNLINKED_ALERT_AFTER = envint("AUDIT_UNLINKED_ALERT_AFTER", 60, minimum=5)  # seconds
-# Writers link what waits right after their commit when no sequencer is busy (never waiting).
-AUDIT_LINK_ON_COMMIT = envbool("AUDIT_LINK_ON_COMMIT", True)
 # The PostgreSQL role the console runs as in production (owns nothing; INSERT/SELECT on the
 # ledger). When set, `migrate` (run as the owning role) grants it exactly what it needs.
 DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", "")
@@ -72,6 +70,8 @@ CELERY_BEAT_SCHEDULE = {
     "usage-link": {"task": "usage.link_secrets", "schedule": 900.0},
     # ... and compute the home page's access and cost figures (spikes, stale secrets, tiers).
     "usage-summarise": {"task": "usage.summarise", "schedule": 300.0},
+    # ... and delete rollup hours older than USAGE_RETENTION_DAYS (audited).
+    "usage-prune": {"task": "usage.prune", "schedule": 86400.0},
     # Sealed Secrets: note new sealing keys; remind the security team until each is backed up.
     "sealed-check-keys": {"task": "sealed.check_keys", "schedule": 3600.0},
     # Rotation: resume runs whose worker died, start what is due, alert on missed rotations,
