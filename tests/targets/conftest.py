@@ -43,6 +43,22 @@ class TargetDatabase:
         )  # fmt: skip
         return name
 
+    def configure_engine(self, vault) -> dict:
+        """OpenBao's database engine on this target under fresh names: a connection (its root
+        login rotated at once: only OpenBao knows it then), a dynamic and a static role. Returns
+        the names (connection, dynamic_role, static_role), the static role's login and the tag."""
+        from secrets_admin.demo_targets import configure_database_engine
+
+        tag = uuid.uuid4().hex[:6]
+        names = {"connection": f"pg-{tag}", "dynamic_role": f"ro-{tag}", "static_role": f"static-{tag}"}
+        static_login = self.managed_login()
+        self.reset_owner()  # an earlier connection rotated the root login away from us
+        configure_database_engine(
+            vault, self.target, root_password=self.owner_password, static_login=static_login,
+            user_prefix=f"t{tag}-", **names,
+        )  # fmt: skip
+        return {**names, "static_login": static_login, "tag": tag}
+
 
 @pytest.fixture(scope="session")
 def target_db(pg_target):

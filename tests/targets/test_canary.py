@@ -9,7 +9,6 @@ import pytest
 
 from secrets_admin.backends import get_backend
 from secrets_admin.backends import vault_engines as engines
-from secrets_admin.demo_targets import configure_database_engine
 from secrets_admin.roles import SECURITY_TEAM
 from secrets_admin.rotation.services import engine, start_run
 from tests.inventory.test_canary import db_dump
@@ -24,14 +23,8 @@ def test_no_password_of_a_target_rotation_reaches_db_logs_or_pages(
     caplog.set_level(logging.DEBUG)
     old = f"CANARY{uuid.uuid4().hex}"
     secret, login, _ = password_secret("vault", password=old)
-    vault, tag = get_backend("vault"), uuid.uuid4().hex[:6]
-    names = {"connection": f"pg-{tag}", "dynamic_role": f"ro-{tag}", "static_role": f"static-{tag}"}
-    static_login = target_db.managed_login()
-    target_db.reset_owner()
-    configure_database_engine(
-        vault, target_db.target, root_password=target_db.owner_password, static_login=static_login,
-        user_prefix=f"t{tag}-", **names,
-    )  # fmt: skip
+    vault = get_backend("vault")
+    names = target_db.configure_engine(vault)
     static_before = engines.static_credentials(vault, names["static_role"])[1]
     _, _, lease_password = engines.dynamic_credentials(vault, names["dynamic_role"])
 

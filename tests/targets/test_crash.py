@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from secrets_admin.backends import get_backend
 from secrets_admin.backends import vault_engines as engines
-from secrets_admin.demo_targets import configure_database_engine
 from secrets_admin.rotation.models import RotationRun
 from secrets_admin.rotation.services import engine, reconcile, start_run
 from tests.markers import requires_postgres
@@ -99,15 +98,7 @@ def test_rolling_survives_a_crash_at(
 
 @pytest.fixture
 def static_role(servers, target_db):
-    vault, tag = get_backend("vault"), uuid.uuid4().hex[:6]
-    names = {"connection": f"pg-{tag}", "dynamic_role": f"ro-{tag}", "static_role": f"static-{tag}"}
-    static_login = target_db.managed_login()
-    target_db.reset_owner()
-    configure_database_engine(
-        vault, target_db.target, root_password=target_db.owner_password, static_login=static_login,
-        user_prefix=f"t{tag}-", **names,
-    )  # fmt: skip
-    return names
+    return target_db.configure_engine(get_backend("vault"))
 
 
 @pytest.mark.parametrize("point", POINTS)

@@ -10,7 +10,6 @@ from secrets_admin.backends import get_backend
 from secrets_admin.backends import vault_engines as engines
 from secrets_admin.backends.base import BackendError
 from secrets_admin.backends.postgres_target import PostgresTarget
-from secrets_admin.demo_targets import configure_database_engine
 
 
 @pytest.fixture
@@ -21,15 +20,8 @@ def vault(servers):
 @pytest.fixture
 def engine(vault, target_db):
     """A connection (root login rotated: only OpenBao knows it), a dynamic and a static role."""
-    tag = uuid.uuid4().hex[:6]
-    names = {"connection": f"pg-{tag}", "dynamic_role": f"ro-{tag}", "static_role": f"static-{tag}"}
-    static_login = target_db.managed_login()
-    target_db.reset_owner()  # an earlier connection rotated the root login away from us
-    configure_database_engine(
-        vault, target_db.target, root_password=target_db.owner_password, static_login=static_login,
-        user_prefix=f"t{tag}-", **names,
-    )  # fmt: skip
-    yield {**names, "static_login": static_login}
+    names = target_db.configure_engine(vault)
+    yield names
     db = vault.mounts["database"]
     vault._call("PUT", f"sys/leases/revoke-prefix/{db}/creds/{names['dynamic_role']}", "clean up")
     for kind in ("static-roles", "roles", "config"):

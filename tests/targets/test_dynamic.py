@@ -1,12 +1,9 @@
 """Dynamic against real servers: OpenBao's database engine on the scram PostgreSQL target."""
 
-import uuid
-
 import pytest
 
 from secrets_admin.backends import get_backend
 from secrets_admin.backends import vault_engines as engines
-from secrets_admin.demo_targets import configure_database_engine
 from secrets_admin.rotation.services import engine as run_engine
 from secrets_admin.rotation.services import start_run
 from secrets_admin.rotation.strategies import StepContext, get_strategy
@@ -17,14 +14,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def database_engine(servers, target_db):
     """A connection, a dynamic and a static role on the session's target (root login rotated)."""
-    vault, tag = get_backend("vault"), uuid.uuid4().hex[:6]
-    names = {"connection": f"pg-{tag}", "dynamic_role": f"ro-{tag}", "static_role": f"static-{tag}"}
-    static_login = target_db.managed_login()
-    target_db.reset_owner()
-    configure_database_engine(
-        vault, target_db.target, root_password=target_db.owner_password, static_login=static_login,
-        user_prefix=f"t{tag}-", **names,
-    )  # fmt: skip
+    vault = get_backend("vault")
+    names = target_db.configure_engine(vault)
     yield names
     db = vault.mounts["database"]
     vault._call("PUT", f"sys/leases/revoke-prefix/{db}/creds/{names['dynamic_role']}", "clean up")

@@ -1,14 +1,11 @@
 """The leases page: outstanding database leases with their TTL; an orphan revoked with a
 one-time code, audited, its login dropped on the target."""
 
-import uuid
-
 import pytest
 
 from secrets_admin.audit.models import AuditEntry, Intent
 from secrets_admin.backends import get_backend
 from secrets_admin.backends import vault_engines as engines
-from secrets_admin.demo_targets import configure_database_engine
 from secrets_admin.roles import SECURITY_TEAM
 from secrets_admin.rotation.leases import LEASE_REVOKED
 from tests.inventory.conftest import code
@@ -19,16 +16,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def leases(servers, target_db):
     """Two leases of a live role and one of a role since deleted (the orphan)."""
-    vault, tag = get_backend("vault"), uuid.uuid4().hex[:6]
-    names = {"connection": f"pg-{tag}", "dynamic_role": f"ro-{tag}", "static_role": f"static-{tag}"}
-    static_login = target_db.managed_login()
-    target_db.reset_owner()
-    configure_database_engine(
-        vault, target_db.target, root_password=target_db.owner_password, static_login=static_login,
-        user_prefix=f"t{tag}-", **names,
-    )  # fmt: skip
+    vault = get_backend("vault")
+    names = target_db.configure_engine(vault)
     live = [engines.dynamic_credentials(vault, names["dynamic_role"]) for _ in range(2)]
-    gone_role = f"gone-{tag}"
+    gone_role = f"gone-{names['tag']}"
     engines.create_dynamic_role(
         vault, gone_role, connection=names["connection"], database=target_db.target.database
     )
