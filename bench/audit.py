@@ -16,7 +16,10 @@ way production runs it. DEBUG is off, as in production.
 2. Slow backend: an inventory edit whose OpenBao call takes 2 s (a proxy delays the PATCH) runs
    while another user logs in (django.contrib.auth.login: session, axes, last_login, the audited
    `auth.login.succeeded` entry). 50 logins, each started while a change waits on OpenBao.
-   Delay = p95(login during the change) - p50(login alone). Baseline: BENCH_V1_TRIES (5) logins
+   The edits run in a process of their own, as another worker would (in the login's process
+   their CPU work between two backend calls held the GIL, and a login straddling it measured
+   that rather than the backend call). Delay = p95(login during the change) - p50(login
+   alone). Baseline: BENCH_V1_TRIES (5) logins
    in the v1 shape (the change holds the chain lock across the backend call, as
    do_update_metadata did). Goal: v2 delay p95 <= 100 ms.
 3. Verification: BENCH_AUDIT_ENTRIES (1,000,000) linked entries written with COPY; a full
@@ -38,12 +41,13 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "support"))
 import audit_logins  # noqa: E402 (bench/support, after the path is set)
+
+from bench.support import stack  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/candlefish_bench"
 URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -61,49 +65,25 @@ GOALS = {
 ACTION = "bench.change.made"
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(
-        parts._replace(netloc=f"{parts.username or ''}@{parts.hostname or ''}:{parts.port or 5432}")
-    )
-
-
 def setup_django(openbao) -> dict:
     """Point settings at the bench database and OpenBao; returns the environment for children."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "VAULT_", "AUDIT_"))}
-    env.update(
-        DATABASE_URL=URL,
-        DJANGO_SETTINGS_MODULE="console.settings",
-        LOG_LEVEL="WARNING",
-        DEBUG="false",
-        VAULT_ADDR=openbao.url,
-        VAULT_TOKEN=openbao.token,
-        AUDIT_ANCHOR="vault:audit-anchors/bench",
-        AUDIT_UNLINKED_ALERT_AFTER="300",
+    env = stack.environment(
+        {
+            "DATABASE_URL": URL,
+            "DJANGO_SETTINGS_MODULE": "console.settings",
+            "LOG_LEVEL": "WARNING",
+            "DEBUG": "false",
+            "VAULT_ADDR": openbao.url,
+            "VAULT_TOKEN": openbao.token,
+            "AUDIT_ANCHOR": "vault:audit-anchors/bench",
+            "AUDIT_UNLINKED_ALERT_AFTER": "300",
+        },
+        drop=("DATABASE_", "VAULT_", "AUDIT_"),
     )
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    stack.setup_django(env, vault=True)
     from secrets_admin.audit import actions
-    from secrets_admin.backends import get_backend
 
     actions.register(ACTION, "Benchmark change")
-    get_backend("vault").bootstrap()
     return env
 
 
@@ -120,15 +100,10 @@ def empty_ledger() -> None:
 
 
 def loadavg() -> float:
-    return round(os.getloadavg()[0], 2)
+    return stack.load_average()[0]
 
 
 # --- 1. writers ---------------------------------------------------------------------------------
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _writer(n: int, v1: bool, start, results) -> None:
@@ -142,7 +117,7 @@ def _writer(n: int, v1: bool, start, results) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
-    cpu_before = (time.process_time(), _cpu_seconds(backend))
+    cpu_before = (time.process_time(), stack.cpu_seconds(backend))
     start.wait()
     for i in range(CHANGES):
         with transaction.atomic():
@@ -153,7 +128,7 @@ def _writer(n: int, v1: bool, start, results) -> None:
                         "SELECT sequence, hash FROM audit_auditentry ORDER BY sequence DESC LIMIT 1"
                     )
             services.record(ACTION, actor=f"writer:{n}", data={"i": i, "writer": n, "v1": v1})
-    results.put((time.process_time() - cpu_before[0], _cpu_seconds(backend) - cpu_before[1]))
+    results.put((time.process_time() - cpu_before[0], stack.cpu_seconds(backend) - cpu_before[1]))
     connection.close()
 
 
@@ -274,16 +249,18 @@ def timed_verify(full: bool):
 
 def main() -> int:
     try:
-        ensure_database(URL)
+        stack.ensure_database(URL)
     except Exception as exc:  # no PostgreSQL here: say so in the RESULT line rather than a traceback
-        missing = {"bench": "audit", "ok": False, "error": f"MISSING: PostgreSQL at {_redacted(URL)}: {exc}"}
+        missing = {
+            "bench": "audit",
+            "ok": False,
+            "error": f"MISSING: PostgreSQL at {stack.redacted(URL)}: {exc}",
+        }
         print("RESULT " + json.dumps(missing, sort_keys=True), flush=True)
         return 1
-    from console.stack.servers import OpenBao
-
-    result = {"bench": "audit", "database": urlsplit(URL).path.lstrip("/"), "load_before": loadavg()}
+    result = {"bench": "audit", "database": stack.database_name(URL), "load_before": loadavg()}
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as folder:
-        openbao = OpenBao(Path(folder) / "openbao", token="bench-root").start().wait_ready()
+        openbao = stack.start_openbao(folder)
         sequencer_process = proxy = None
         try:
             env = setup_django(openbao)

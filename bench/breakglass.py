@@ -29,10 +29,12 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import stack  # noqa: E402
+from bench.support.stack import p95  # noqa: E402
+
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candlefish_bench_breakglass")
 GRANTS = int(os.environ.get("BENCH_GRANTS", "100"))
 HISTORY = int(os.environ.get("BENCH_HISTORY", "10000"))
@@ -41,33 +43,21 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "100"))
 GOALS = {"grant_p95_ms": 2000, "grant_target_p95_ms": 300, "page_p95_ratio": 1.5}
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def setup_django(redis_url: str, bao) -> None:
-    os.environ.update(
-        DATABASE_URL=URL, REDIS_URL=redis_url, DEBUG="false", VAULT_ADDR=bao.url, VAULT_TOKEN=bao.token
+    stack.setup_django(
+        {
+            "DATABASE_URL": URL,
+            "REDIS_URL": redis_url,
+            "DEBUG": "false",
+            "VAULT_ADDR": bao.url,
+            "VAULT_TOKEN": bao.token,
+        },
+        overrides={
+            "ALLOWED_HOSTS": ["*"],
+            "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        },
+        vault=True,
     )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.ALLOWED_HOSTS = ["*"]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("migrate", verbosity=0)
-    from secrets_admin.backends import get_backend
-
-    get_backend("vault").bootstrap()
 
 
 _HANDLERS = []
@@ -102,10 +92,6 @@ def person(username: str, group: str):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return user, pyotp.TOTP(device.base32_key), client
-
-
-def p95(samples: list[float]) -> float:
-    return round(statistics.quantiles(samples, n=20)[-1], 1) if len(samples) > 1 else round(samples[0], 1)
 
 
 def summary(samples: list[float]) -> dict:
@@ -252,28 +238,17 @@ def bench_page() -> dict:
 
 
 def main() -> int:
-    from console.stack.servers import OpenBao, Valkey, redis_reachable
-
-    ensure_database(URL)
-    with tempfile.TemporaryDirectory() as tmp:
-        started = []
-        try:
-            redis_url = os.environ.get("REDIS_URL")
-            if not (redis_url and redis_reachable(redis_url)):
-                started.append(Valkey(Path(tmp) / "redis").start())
-                redis_url = started[-1].url
-            bao = OpenBao(Path(tmp) / "openbao", token="bench-root").start()
-            started.append(bao)
-            for server in started:
-                server.wait_ready()
-            setup_django(redis_url, bao)
-            grant = bench_grants(bao)
-            print(f"grant: {json.dumps(grant)}", flush=True)
-            page = bench_page()
-            print(f"page: {json.dumps(page)}", flush=True)
-        finally:
-            for server in reversed(started):
-                server.stop()
+    stack.fresh_database(URL)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        stack.servers(tmp, valkey=True, reuse_redis=True, openbao=True) as up,
+    ):
+        bao = up.openbao
+        setup_django(up.redis_url, bao)
+        grant = bench_grants(bao)
+        print(f"grant: {json.dumps(grant)}", flush=True)
+        page = bench_page()
+        print(f"page: {json.dumps(page)}", flush=True)
     goals = {
         "grant_p95_le_2s": grant["ours"]["p95_ms"] <= GOALS["grant_p95_ms"],
         "grant_p95_le_300ms_target": grant["ours"]["p95_ms"] <= GOALS["grant_target_p95_ms"],

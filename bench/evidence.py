@@ -18,7 +18,10 @@ matches. Then, alternating BENCH_EVIDENCE_ROUNDS (2) times each:
 
 Goal: the export ≤ 10 s (p50 over the rounds); reported: its ratio to the baseline, the bytes,
 the peak RSS growth (it streams: the zip is never held), and an offline verification of the
-last zip (must pass). The last line printed is `RESULT {json}`.
+last zip (must pass). CPU seconds (user+sys) are reported beside the wall clock for each: this
+process (all its threads) and the PostgreSQL backends that served it (read from /proc/<pid>/stat
+of the main connection and of the export's reader connections, so the server must be local;
+null otherwise), with the load average before and after. The last line printed is `RESULT {json}`.
 """
 
 import json
@@ -29,10 +32,10 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import stack  # noqa: E402
 
 URL = os.environ.get(
     "BENCH_EVIDENCE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candlefish_bench_evidence"
@@ -44,39 +47,21 @@ ANCHOR_EVERY = 10_000
 GOAL_S = 10.0
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        name = parts.path.lstrip("/")
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def setup_django(openbao) -> None:
-    for key in [k for k in os.environ if k.startswith(("DATABASE_", "VAULT_", "AUDIT_"))]:
-        del os.environ[key]
-    os.environ.update(
-        DATABASE_URL=URL,
-        DJANGO_SETTINGS_MODULE="console.settings",
-        LOG_LEVEL="WARNING",
-        DEBUG="false",
-        VAULT_ADDR=openbao.url,
-        VAULT_TOKEN=openbao.token,
-        AUDIT_ANCHOR="vault:audit-anchors/bench-evidence",
-        AUDIT_LINK_ON_COMMIT="false",
+    stack.setup_django(
+        {
+            "DATABASE_URL": URL,
+            "DJANGO_SETTINGS_MODULE": "console.settings",
+            "LOG_LEVEL": "WARNING",
+            "DEBUG": "false",
+            "VAULT_ADDR": openbao.url,
+            "VAULT_TOKEN": openbao.token,
+            "AUDIT_ANCHOR": "vault:audit-anchors/bench-evidence",
+            "AUDIT_LINK_ON_COMMIT": "false",
+        },
+        drop=("DATABASE_", "VAULT_", "AUDIT_"),
+        vault=True,
     )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from secrets_admin.backends import get_backend
-
-    get_backend("vault").bootstrap()
 
 
 def load(now) -> None:
@@ -136,25 +121,66 @@ def load(now) -> None:
     rows = AuditEntry.objects.filter(sequence__in=range(ANCHOR_EVERY, ENTRIES + 1, ANCHOR_EVERY))
     for sequence, digest in rows.order_by("sequence").values_list("sequence", "hash"):
         anchors.write(sequence, digest, reason="periodic", tries=1)
-    last = AuditEntry.objects.order_by("-sequence").values_list("sequence", "hash").first()
+    linked = AuditEntry.objects.filter(sequence__isnull=False)  # an earlier run's last entry may be unlinked
+    last = linked.order_by("-sequence").values_list("sequence", "hash").first()
     anchors.write(*last, reason="periodic", tries=1)
     assert AuditAnchor.objects.filter(ok=True).count() >= ENTRIES // ANCHOR_EVERY
 
 
+def backend_cpu(pid: int) -> float | None:
+    """user+sys CPU seconds of a local PostgreSQL backend so far (None: not on this host)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+READERS: dict = {}  # reader backend pid -> its CPU seconds after its last span (this round)
+
+
+def watch_readers() -> None:
+    """Note the CPU of the export's reader connections (services/entries.py) after each span."""
+    from secrets_admin.compliance.services import entries
+
+    read = entries._read
+
+    def measured(span):
+        data = read(span)
+        pid = backend_pid()
+        READERS[pid] = backend_cpu(pid)
+        return data
+
+    entries._read = measured
+
+
 def timed(function):
-    """(wall seconds, CPU seconds of this process, result). The CPU time moves less with a
-    shared machine's load than the wall clock (PostgreSQL's own CPU is not in it)."""
+    """(wall seconds, CPU seconds of this process, CPU seconds of PostgreSQL, result). The CPU
+    time moves less with a shared machine's load than the wall clock."""
+    main = backend_pid()
+    READERS.clear()
+    server = backend_cpu(main)
     started, cpu = time.perf_counter(), time.process_time()
     size = function()
-    return round(time.perf_counter() - started, 3), round(time.process_time() - cpu, 2), size
+    wall, cpu = round(time.perf_counter() - started, 3), round(time.process_time() - cpu, 2)
+    after = backend_cpu(main)
+    readers = [v for pid, v in READERS.items() if pid != main]
+    pg = None if server is None or None in readers else round(after - server + sum(readers), 2)
+    return wall, cpu, pg, size
 
 
 def main() -> int:
-    from console.stack.servers import OpenBao
-
-    ensure_database(URL)
+    stack.ensure_database(URL)
     with tempfile.TemporaryDirectory() as folder:
-        openbao = OpenBao(Path(folder) / "openbao", token="bench-root").start().wait_ready()
+        openbao = stack.start_openbao(folder)
         try:
             setup_django(openbao)
             from django.utils import timezone
@@ -188,15 +214,19 @@ def main() -> int:
                 )
                 return sum(len(chunk.encode()) for chunk in chunks)
 
+            watch_readers()
+            load_before = [round(x, 1) for x in os.getloadavg()]
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            ours_s, base_s, ours_cpu, base_cpu = [], [], [], []
+            ours_s, base_s, ours_cpu, base_cpu, ours_pg, base_pg = [], [], [], [], [], []
             for _ in range(ROUNDS):
-                seconds, cpu, size = timed(ours)
+                seconds, cpu, pg, size = timed(ours)
                 ours_s.append(seconds)
                 ours_cpu.append(cpu)
-                seconds, cpu, base_size = timed(baseline)
+                ours_pg.append(pg)
+                seconds, cpu, pg, base_size = timed(baseline)
                 base_s.append(seconds)
                 base_cpu.append(cpu)
+                base_pg.append(pg)
             rss_growth_mb = round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024, 1)
             started = time.perf_counter()
             report = verifier.verify(zip_path)
@@ -211,7 +241,9 @@ def main() -> int:
                 "export_s": ours_s,
                 "baseline_csv_s": base_s,
                 "export_cpu_s": ours_cpu,
+                "export_postgres_cpu_s": ours_pg,
                 "baseline_cpu_s": base_cpu,
+                "baseline_postgres_cpu_s": base_pg,
                 "export_p50_s": p50,
                 "ratio_to_baseline": round(p50 / base_p50, 2) if base_p50 else None,
                 "zip_mb": round(size / 1e6, 1),
@@ -220,7 +252,8 @@ def main() -> int:
                 "verify_s": verify_s,
                 "verified": report.code == 0,
                 "anchors_checked": report.anchors,
-                "load_average": round(os.getloadavg()[0], 1),
+                "load_average_before": load_before,
+                "load_average": [round(x, 1) for x in os.getloadavg()],
                 "goals": {"export_90_days_le_10s": p50 <= GOAL_S, "verifies": report.code == 0},
             }
             print("RESULT " + json.dumps(result))

@@ -47,11 +47,13 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "support"))
+from bench.support import stack  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/candlefish_bench_inventory"
 URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
 FILTER = {"environment": "production", "kind": "password", "status": "overdue"}
@@ -82,17 +84,6 @@ def db_url(size: int) -> str:
     return f"{URL}_{size}"
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 class BySize:
     """Route every ORM query to the database of the size being measured (None: default)."""
 
@@ -119,20 +110,14 @@ def using(alias):
 
 
 def setup_django(redis_url: str, sizes) -> None:
-    os.environ["DATABASE_URL"] = URL
-    os.environ["REDIS_URL"] = redis_url
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-    import django
-
-    django.setup()
+    stack.setup_django({"DATABASE_URL": URL, "REDIS_URL": redis_url, "DEBUG": "false"}, migrate=False)
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connections, router
 
     router.routers.insert(0, BySize())
     for alias, url in [("default", URL)] + [(f"s{size}", db_url(size)) for size in sizes]:
-        config = {**connections.settings["default"], "NAME": urlsplit(url).path.lstrip("/")}
+        config = {**connections.settings["default"], "NAME": stack.database_name(url)}
         settings.DATABASES[alias] = connections.settings[alias] = config
         with using(alias):  # data migrations that do not name a database follow the router
             call_command("migrate", database=alias, verbosity=0)
@@ -335,23 +320,20 @@ def verdict(sizes, pages: dict, status: dict, sync: dict) -> dict:
         "ours_over_admin_p95_at_largest": vs_admin,
         "status_refresh_100k": status,
         "sync": sync,
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "load_average": stack.load_average(),
         "goals": goals,
         "pass": all(goals.values()),
     }
 
 
 def main(argv=None) -> int:
-    from console.stack.servers import Valkey
-
     args = options(argv)
-    ensure_database(URL)
+    stack.ensure_database(URL)
     for size in args.sizes:
-        ensure_database(db_url(size))
+        stack.ensure_database(db_url(size))
     with tempfile.TemporaryDirectory() as tmp:
-        redis = Valkey(Path(tmp) / "redis").start()
+        redis = stack.start_valkey(tmp)
         try:
-            redis.wait_ready()
             setup_django(redis.url, args.sizes)
             pages = bench_pages(args.sizes, args.rounds, args.fresh)
             status_size = 100_000 if 100_000 in args.sizes else args.sizes[-1]

@@ -35,38 +35,16 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import stack  # noqa: E402
+
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candlefish_bench_rotation")
 SECRETS = int(os.environ.get("BENCH_ROTATION_SECRETS", "1000"))
 WORKERS = tuple(int(n) for n in os.environ.get("BENCH_ROTATION_WORKERS", "1,4").split(","))
 PAIRS = int(os.environ.get("BENCH_ROTATION_PAIRS", "2"))  # A/B pairs per worker count
 GOAL, STRETCH = 0.7, 0.85
-
-
-def fresh_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup(env: dict) -> None:
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from secrets_admin.backends import get_backend
-
-    get_backend("vault").bootstrap()
 
 
 def make_secrets(bao, prefix: str, n: int) -> list:
@@ -190,21 +168,17 @@ def chain_verifies() -> bool:
 
 
 def main() -> int:
-    from console.stack.servers import OpenBao, Valkey
-
     work = Path(tempfile.mkdtemp(prefix="bench-rotation-"))
-    servers = [Valkey(work / "redis").start(), OpenBao(work / "openbao", token="bench-root").start()]
+    servers = [stack.start_valkey(work), stack.start_openbao(work)]
     try:
-        for server in servers:
-            server.wait_ready()
         valkey, bao = servers
-        fresh_database(URL)
+        stack.fresh_database(URL, force=True)
         env = {
             **os.environ, "DJANGO_SETTINGS_MODULE": "console.settings", "DATABASE_URL": URL,
             "REDIS_URL": valkey.url, "VAULT_ADDR": bao.url, "VAULT_TOKEN": bao.token, "DEBUG": "false",
             "LOG_LEVEL": "WARNING", "AUDIT_ANCHOR": "off",
         }  # fmt: skip
-        setup(env)
+        stack.setup_django(env, vault=True)
         # The ledger's sequencer, as `make run` and compose run it (writers also link after commit).
         log = open(work / "sequencer.log", "ab")  # noqa: SIM115 (closed with the process)
         sequencer = subprocess.Popen([sys.executable, "manage.py", "run_sequencer"], cwd=ROOT, env=env,
@@ -238,7 +212,7 @@ def main() -> int:
             "steps": step_percentiles(),
             "every_secret_one_new_version": all(checks),
             "chain_verifies": chain_ok,
-            "load_average": [round(x, 2) for x in os.getloadavg()],
+            "load_average": stack.load_average(),
             "goal": {"ratio": GOAL, "pass": worst >= GOAL and all(checks) and chain_ok},
             "stretch": {"ratio": STRETCH, "pass": worst >= STRETCH},
         }

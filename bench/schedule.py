@@ -26,37 +26,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import stack  # noqa: E402
+
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candlefish_bench_schedule")
 SECRETS = int(os.environ.get("BENCH_SECRETS", "10000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
 GOALS = {"due_ids_p95_ms": 500, "rows_due_vs_plain_p95": 1.5}
 NOW = datetime(2026, 1, 14, 12, 0, tzinfo=UTC)  # a Wednesday, 13:00 in Berlin
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = URL
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def build_estate() -> dict:
@@ -146,8 +125,8 @@ def percentile(values, q):
 
 
 def main() -> None:
-    ensure_database(URL)
-    setup_django()
+    stack.ensure_database(URL)
+    stack.setup_django({"DATABASE_URL": URL, "DEBUG": "false"})
     from django.db import reset_queries
 
     from secrets_admin.inventory.models import Secret
@@ -184,7 +163,7 @@ def main() -> None:
     result = {
         "estate": estate,
         "rounds": ROUNDS,
-        "load_average": [round(x, 1) for x in os.getloadavg()],  # the VM is shared: say how busy
+        "load_average": stack.load_average(1),  # the VM is shared: say how busy
         **stats,
         "rows_due_vs_plain_p95": round(ratio, 2),
         "plain_count": len(work["plain_ids"]()),

@@ -23,37 +23,16 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support import stack  # noqa: E402
+from bench.support.stack import p95  # noqa: E402
+
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candlefish_bench_usage")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
 SCALES = {"small": (1_000, 10_000), "large": (int(os.environ.get("BENCH_SECRETS", "100000")), 1_000_000)}
 GOALS = {"panel_p95_ms": 100, "summarise_p95_ms": 5000}
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django() -> None:
-    os.environ.update(DATABASE_URL=URL, DEBUG="false")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
 
 
 def fill(secrets: int, rows: int) -> dict:
@@ -114,10 +93,6 @@ def fill(secrets: int, rows: int) -> dict:
     return {"secrets": secrets, "rollup_rows": counted, "requests": int(requests or 0)}
 
 
-def p95(samples: list[float]) -> float:
-    return round(statistics.quantiles(samples, n=20)[-1], 1) if len(samples) > 1 else round(samples[0], 1)
-
-
 def measure(call) -> dict:
     from django.db import connection
 
@@ -166,8 +141,8 @@ def calls() -> dict:
 
 
 def main() -> int:
-    ensure_database(URL)
-    setup_django()
+    stack.fresh_database(URL)
+    stack.setup_django({"DATABASE_URL": URL, "DEBUG": "false"}, overrides={"ALLOWED_HOSTS": ["*"]})
     figures = {}
     for scale, (secrets, rows) in SCALES.items():
         started = time.perf_counter()

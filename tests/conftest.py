@@ -75,7 +75,7 @@ def _settings_for_servers(servers, django_db_blocker):
         CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}},
         CHANNEL_LAYERS=channel_layers(url, f"test-{uuid.uuid4().hex[:8]}"),
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        # Speed only; never in settings.py.
+        # Speed only; never in console/settings/.
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         # A loaded CI host can take over 2 s to answer a probe; tests of the limit set their own.
         READINESS_TIMEOUT=10,

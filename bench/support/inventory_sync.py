@@ -11,7 +11,6 @@ import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 TEAMS = 20
 
@@ -80,16 +79,15 @@ def raw_loop(bao, workers: int) -> int:
 def bench_sync(count: int, *, rounds: int = 3, workers: int = 8) -> dict:
     from django.conf import settings
 
-    from console.stack.servers import OpenBao
+    from bench.support import stack
     from secrets_admin.inventory.models import Secret, SyncRun
     from secrets_admin.inventory.services.sync import sync_backend
 
     Secret.objects.filter(backend="benchkv").delete()  # a fresh OpenBao each run: start empty
     SyncRun.objects.filter(backend="benchkv").delete()
     with tempfile.TemporaryDirectory() as tmp:
-        bao = OpenBao(Path(tmp) / "openbao", token="bench-root").start()
+        bao = stack.start_openbao(tmp)
         try:
-            bao.wait_ready()
             _write_estate(bao, count, workers)
             settings.SECRET_BACKENDS = {
                 **settings.SECRET_BACKENDS,

@@ -12,14 +12,17 @@ that was rotated (another inode, or shorter than the offset) is read from its st
 
 One reader for every use of the file: the grant timelines here, and whatever registered a
 consumer (`add_consumer`; the usage app's hourly access rollup). Each consumer gets the batch's
-response entries (parsed once) inside the batch's transaction, so its rows and the offset commit
-together too.
+response entries (parsed once) and where they stand in the file (`Batch`) inside the batch's
+transaction, so its rows and the offset commit together too, and a consumer can tell a line it
+already counted when a lost offset makes the reader read it again.
 """
 
+import hashlib
 import json
 import logging
 import os
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -34,9 +37,21 @@ BATCH_BYTES = 4 * 1024 * 1024
 CONSUMERS: list = []
 
 
+@dataclass
+class Batch:
+    """Where a batch's entries stand in the audit file."""
+
+    path: str
+    file_id: str  # device:inode
+    fingerprint: str  # sha256 of the file's first line: the same file whatever its inode or path
+    offsets: list[int]  # each entry's line start, parallel to the entries
+    end: int  # the offset after the batch's last line
+
+
 def add_consumer(consume) -> None:
-    """`consume(entries)` is called with the response entries (dicts as OpenBao wrote them) of
-    each batch, inside its transaction. It must keep only metadata, never `data` fields."""
+    """`consume(entries, batch)` is called with the response entries (dicts as OpenBao wrote
+    them) of each batch and its `Batch`, inside its transaction. It must keep only metadata,
+    never `data` fields."""
     if consume not in CONSUMERS:
         CONSUMERS.append(consume)
 
@@ -76,6 +91,7 @@ def _batch(path: str, touched: set) -> tuple[int, int]:
             file_id = _file_id(stat)
             if cursor.file_id != file_id or stat.st_size < cursor.offset:
                 cursor.file_id, cursor.offset = file_id, 0  # a new file: from its start
+            fingerprint = hashlib.sha256(handle.readline(1 << 20)).hexdigest()
             handle.seek(cursor.offset)
             chunk = handle.read(BATCH_BYTES)
         end = chunk.rfind(b"\n")
@@ -84,7 +100,7 @@ def _batch(path: str, touched: set) -> tuple[int, int]:
                 cursor.save(update_fields=["file_id", "offset"])
             return 0, 0
         chunk = chunk[: end + 1]
-        events, lines, entries = [], 0, []
+        events, lines, entries, offsets = [], 0, [], []
         accessors = _accessors()
         position = cursor.offset
         for raw in chunk.split(b"\n")[:-1]:
@@ -92,6 +108,7 @@ def _batch(path: str, touched: set) -> tuple[int, int]:
             entry = _entry(raw)
             if entry is not None:
                 entries.append(entry)
+                offsets.append(position)
             event = _event(entry, accessors) if entry is not None else None
             if event is not None:
                 event.audit_file, event.audit_offset = file_id, position
@@ -99,8 +116,9 @@ def _batch(path: str, touched: set) -> tuple[int, int]:
                 touched.add(event.grant_id)
             position += len(raw) + 1
         SessionEvent.objects.bulk_create(events, ignore_conflicts=True)
+        batch = Batch(path, file_id, fingerprint, offsets, cursor.offset + len(chunk))
         for consume in CONSUMERS:
-            consume(entries)
+            consume(entries, batch)
         cursor.offset += len(chunk)
         cursor.lines += lines
         cursor.save(update_fields=["file_id", "offset", "lines", "updated_at"])

@@ -64,18 +64,26 @@ def format_time(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+def encode_data(data) -> str:
+    """The canonical JSON of an entry's (normalised) data, as content_hash writes it."""
+    return _encode_data(data)
+
+
 def content_hash(
-    created_at, actor_name, action, target_type, target_id, target_repr, request_id, ip, data
+    created_at, actor_name, action, target_type, target_id, target_repr, request_id, ip, data, data_text=None
 ) -> str:
     """The hex sha256 of the canonical JSON of an entry's content. `created_at` is a datetime, or
-    a string already in `format_time` form (the verifier's PostgreSQL fast path)."""
+    a string already in `format_time` form (the verifier's PostgreSQL fast path); `data_text`,
+    when given, is `encode_data(data)` already written (record() stores that same text)."""
+    if data_text is None:
+        data_text = _encode_data(data)
     if created_at.__class__ is not str:
         created_at = format_time(created_at)
     # Equal to _ENCODER.encode({...content...}); the fixed keys are written out in sorted order
     # by hand because the verifier hashes a million of these (tests prove the equality).
     text = (
         f'{{"action":{_string(action)},"actor_name":{_string(actor_name)},"created_at":{_string(created_at)},'
-        f'"data":{_encode_data(data)},"ip":{_string(ip)},'
+        f'"data":{data_text},"ip":{_string(ip)},'
         f'"request_id":{_string(request_id)},"target_id":{_string(target_id)},'
         f'"target_repr":{_string(target_repr)},"target_type":{_string(target_type)}}}'
     )

@@ -2,19 +2,18 @@
 
 Call `record()` inside the transaction of the change it describes. It takes no lock: it inserts
 the entry with its content hash, and the sequencer (secrets_admin.audit.sequencer) links it into
-the chain once the transaction has committed — often the writer itself, right after its commit,
-when no other sequencer is busy (AUDIT_LINK_ON_COMMIT). Verification lives in
-secrets_admin.audit.verification, anchoring in secrets_admin.audit.anchors.
+the chain once the transaction has committed (the `run_sequencer` process; writers do no
+linking, so an audited change costs one INSERT and nothing after its commit). Verification lives
+in secrets_admin.audit.verification, anchoring in secrets_admin.audit.anchors.
 """
 
 import logging
-from functools import partial
 
-from django.db import connections, router, transaction
+from django.db import connections, router
 from django.utils import timezone
 
 from console.middleware import current_request_id
-from secrets_admin.audit import actions, chain, sequencer
+from secrets_admin.audit import actions, chain
 from secrets_admin.audit.models import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -107,43 +106,51 @@ def record(action: str, *, actor, target=None, data: dict | None = None, request
     leaked = _forbidden_key(payload)
     if leaked:
         raise ValueError(f"audit data must never hold secret values (key {leaked!r})")
-    entry = AuditEntry(
-        created_at=timezone.now(),
-        actor=user,
-        actor_name=actor_name,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        target_repr=target_repr,
-        request_id=_request_id(request),
-        ip=_client_ip(request),
-        data=payload,
+    content = (
+        timezone.now(),
+        actor_name,
+        action,
+        target_type,
+        target_id,
+        target_repr,
+        _request_id(request),
+        _client_ip(request),
+        payload,
     )
-    entry.content_hash = chain.content_hash(*entry.content())
-    entry.pk = _insert(connections[alias], entry)
+    # The canonical JSON of `data` is written once: it is hashed and it is what PostgreSQL stores.
+    data_text = chain.encode_data(payload)
+    digest = chain.content_hash(*content, data_text=data_text)
+    pk = _insert(connections[alias], content, data_text, user.pk if user else None, digest)
+    # Positional values in field order: Django's fast path for building an instance (from_db's).
+    entry = AuditEntry(pk, None, content[0], user.pk if user else None, *content[1:], digest, "", "", None)
+    if user is not None:
+        entry.actor = user  # cached: callers may read entry.actor without a query
     entry._state.adding, entry._state.db = False, alias
-    transaction.on_commit(partial(sequencer.help_link, alias), using=alias)
     return entry
 
 
-# One INSERT per entry, without the ORM's save() machinery (it doubled a writer's CPU time);
-# the fields still prepare their own values, so each database gets what Django would send.
+# One INSERT per entry, without the ORM's save() machinery (it doubled a writer's CPU time). On
+# PostgreSQL the values go as they are (`data` as its canonical JSON text); elsewhere the fields
+# prepare them, so each database gets what Django would send.
 _COLUMNS = (*chain.CONTENT, "actor_id", "content_hash")
 _INSERT = (
     f"INSERT INTO audit_auditentry ({', '.join(_COLUMNS)}, prev_hash, hash) "  # noqa: S608 (constant column names)
-    f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}, '', '')"
+    f"VALUES ({', '.join(['%s::jsonb' if c == 'data' else '%s' for c in _COLUMNS])}, '', '')"
 )
+_INSERT_ORM = _INSERT.replace("%s::jsonb", "%s")
 
 
-def _insert(connection, entry: AuditEntry) -> int:
-    fields = [AuditEntry._meta.get_field(name) for name in _COLUMNS]
-    values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
+def _insert(connection, content: tuple, data_text: str, actor_id, digest: str) -> int:
+    returning = connection.features.can_return_columns_from_insert
     with connection.cursor() as cursor:
-        if connection.features.can_return_columns_from_insert:
-            cursor.execute(_INSERT + " RETURNING id", values)
+        if connection.vendor == "postgresql":
+            cursor.execute(_INSERT + " RETURNING id", [*content[:-1], data_text, actor_id, digest])
             return cursor.fetchone()[0]
-        cursor.execute(_INSERT, values)  # pragma: no cover - SQLite before 3.35
-        return cursor.lastrowid
+        fields = [AuditEntry._meta.get_field(name) for name in _COLUMNS]
+        values = (*content, actor_id, digest)
+        prepared = [field.get_db_prep_save(v, connection) for field, v in zip(fields, values, strict=True)]
+        cursor.execute(_INSERT_ORM + (" RETURNING id" if returning else ""), prepared)
+        return cursor.fetchone()[0] if returning else cursor.lastrowid
 
 
 def raise_chain_alert(outcome: chain.Outcome) -> None:

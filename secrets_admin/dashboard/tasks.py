@@ -2,7 +2,14 @@
 
 from celery import shared_task
 
-from secrets_admin.dashboard.services import snapshot
+from secrets_admin.dashboard.services import refresh, snapshot
+
+
+@shared_task(name="dashboard.live_refresh", ignore_result=True)
+def refresh_live(reason: str = "") -> list[str]:
+    """Recompute the parts of the live set that events marked, store them and publish
+    `dashboard.tiles` (queued by dashboard.live.changed, at most one queued at a time)."""
+    return refresh.run(reason)
 
 
 @shared_task(name="dashboard.snapshot")
@@ -11,4 +18,4 @@ def recompute_snapshot() -> bool:
     authenticator, a verification, the status beat's due dates, the calendar, the compliance
     scores) is at most that old."""
     snapshot.recompute(names=(snapshot.PLANNING,))  # the slow set: the beat's alone, no lock
-    return snapshot.refresh("beat")  # the live set, coalesced with events; publishes the topic
+    return bool(refresh.run("beat", every_part=True))  # the live set, under the events' lock

@@ -9,7 +9,7 @@ class UsageConfig(AppConfig):
 
     def ready(self):
         from breakglass.services import recording
-        from secrets_admin.usage import panels
+        from secrets_admin.usage import actions, panels  # noqa: F401 (actions: registered)
         from secrets_admin.usage.services import ingest
 
         recording.add_consumer(ingest.consume)

@@ -48,6 +48,22 @@ class LastRead(models.Model):
         return f"{self.path} last read {self.last_read_at:%Y-%m-%d %H:%M}"
 
 
+class IngestMark(models.Model):
+    """How far the rollup has counted one audit file: lines before `offset` are in it. The
+    reader's own cursor may be lost or reset (it then reads the file again from an earlier
+    place); this mark, written in the same transaction as the counts, makes such a re-read add
+    nothing. A file is known by its first line's sha256, so a copy or a move is the same file and
+    a rotated one (new first line) a new one."""
+
+    file = models.CharField(max_length=64, unique=True, help_text="sha256 of the file's first line")
+    path = models.CharField(max_length=1024, help_text="where it was last read")
+    offset = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.path} counted up to byte {self.offset}"
+
+
 class Summary(models.Model):
     """The home-page panels' figures (spikes, stale counts, secrets per tier), computed by beat
     every few minutes (`usage.summarise`) so a panel reads one row, whatever the estate's size.

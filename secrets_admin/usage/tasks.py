@@ -17,3 +17,10 @@ def summarise() -> dict:
 
     figures = summary.refresh()
     return {"stale": figures["stale_count"], "spikes": len(figures["spikes"])}
+
+
+@shared_task(name="usage.prune")
+def prune() -> int:
+    from secrets_admin.usage.services import retention
+
+    return retention.prune()

@@ -8,13 +8,6 @@ THING_DONE = actions.register("test.thing.done", "A test did a thing")
 THING_UNDONE = actions.register("test.thing.undone", "A test undid a thing")
 
 
-@pytest.fixture(autouse=True)
-def _link_explicitly(settings):
-    """Tests here link when they say so (sequencer.link()), so they can look at pending
-    entries; writers linking after their commit is tested where it is switched back on."""
-    settings.AUDIT_LINK_ON_COMMIT = False
-
-
 @pytest.fixture
 def make_user(db):
     def make(username="alice", **extra):

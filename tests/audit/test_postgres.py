@@ -137,11 +137,7 @@ def test_an_entry_with_a_lower_id_that_commits_later_is_linked_after_what_commit
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("writers_help", [False, True], ids=["sequencers", "writers-help"])
-def test_sixteen_writers_and_two_sequencers_give_one_gapless_chain_each_entry_linked_once(
-    settings, writers_help
-):
-    settings.AUDIT_LINK_ON_COMMIT = writers_help  # writers also link after their commits
+def test_sixteen_writers_and_two_sequencers_give_one_gapless_chain_each_entry_linked_once():
     writers, per_writer = 16, 60
     barrier = threading.Barrier(writers + 2)
     done, errors, linked = threading.Event(), [], []
@@ -174,8 +170,7 @@ def test_sixteen_writers_and_two_sequencers_give_one_gapless_chain_each_entry_li
         thread.join(120)
     assert errors == []
     total = writers * per_writer
-    if not writers_help:
-        assert sum(linked) == total  # every entry linked by exactly one of the two sequencers
+    assert sum(linked) == total  # every entry linked by exactly one of the two sequencers
     assert list(AuditEntry.objects.order_by("sequence").values_list("sequence", flat=True)) == list(
         range(1, total + 1)
     )
@@ -262,24 +257,24 @@ def test_the_update_trigger_compares_every_column_of_the_table():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_writer_links_right_after_its_commit_when_no_sequencer_is_busy(settings, monkeypatch):
-    settings.AUDIT_LINK_ON_COMMIT = True
-    monkeypatch.setattr(sequencer, "_last_help", 0.0)
-    with transaction.atomic():
+def test_a_writer_only_inserts_and_the_sequencer_loop_links_its_entry_within_its_interval(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
         entry = services.record(THING_DONE, actor="writer", data={"n": 1})
-    assert AuditEntry.objects.get(pk=entry.pk).sequence == 1  # linked by the writer, no loop running
+    assert callbacks == []  # nothing runs after the writer's commit: linking is the loop's
+    assert AuditEntry.objects.get(pk=entry.pk).sequence is None
 
-    # While a sequencer holds the chain lock, the writer does not wait: its entry stays pending.
-    holder = psycopg.connect(_database_url())
-    holder.execute("SELECT pg_advisory_xact_lock(%s)", [sequencer.CHAIN_LOCK_KEY])
+    stop = threading.Event()
+    loop = _thread(lambda: sequencer.run(interval=0.05, stop=stop))
     try:
-        monkeypatch.setattr(sequencer, "_last_help", 0.0)
-        started = time.monotonic()
-        with transaction.atomic():
-            second = services.record(THING_DONE, actor="writer", data={"n": 2})
-        assert time.monotonic() - started < 2
-        assert AuditEntry.objects.get(pk=second.pk).sequence is None
+        deadline = time.monotonic() + 30
+        while AuditEntry.objects.get(pk=entry.pk).sequence is None:
+            assert time.monotonic() < deadline, "the sequencer loop never linked the entry"
+            time.sleep(0.02)
     finally:
-        holder.rollback()
-        holder.close()
-    assert sequencer.link() == 1 and verify(full=True).ok
+        stop.set()
+        loop.join(30)
+    linked = AuditEntry.objects.get(pk=entry.pk)
+    assert linked.sequence == 1 and linked.linked_at >= linked.created_at
+    assert verify(full=True).ok

@@ -38,3 +38,37 @@ def test_a_manager_sees_the_tiles_and_every_chart_drawn(stack, frank, tmp_path):
     page.close()
     png = folder / "dashboard.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_sync_redraws_the_charts_live_from_the_new_tables(stack, frank, carol):
+    """The dashboard.tiles socket re-sends the age and results panels (their tables carry the
+    numbers); charts.js draws the new canvases and lets the replaced charts go."""
+    page = frank.page()
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{stack.url}/")
+    page.wait_for_selector("text=Live updates: on.")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('canvas[data-chart]')].every(e => e.dataset.drawn === '1')"
+    )
+    live = "#dashboard-age canvas[data-chart], #dashboard-trend canvas[data-chart]"
+    page.eval_on_selector_all(live, "els => els.forEach(e => { e.dataset.before = '1'; })")
+    assert page.locator(live).count() > 1
+
+    pressing = carol.page()
+    pressing.goto(f"{stack.url}/inventory/runs/")
+    pressing.click("button:has-text('Sync aws now')")  # a sync finishing moves the tiles and age
+    page.wait_for_function(
+        "(sel) => { const c = [...document.querySelectorAll(sel)];"
+        " return c.length > 1 && c.every(e => !e.dataset.before && e.dataset.drawn === '1'); }",
+        arg=live,
+        timeout=30_000,
+    )
+    charts = page.evaluate(
+        "() => [Object.keys(Chart.instances).length, document.querySelectorAll('canvas[data-chart]').length]"
+    )
+    assert charts[0] == charts[1], f"charts left behind by the swap: {charts}"
+    assert page.locator("#trend-table tbody tr").count() == 90  # the numbers beside the chart
+    frank.watch.assert_clean(page)
+    carol.watch.assert_clean(pressing)
+    page.close()
+    pressing.close()

@@ -1,4 +1,4 @@
-""".env.example stays in sync with console/settings.py: every variable settings reads is listed
+""".env.example stays in sync with console/settings/: every variable settings reads is listed
 (with its NAME_FILE form when it may come from a Docker secret), and nothing stale is listed."""
 
 import re
@@ -10,13 +10,13 @@ READER = re.compile(
 )
 # A listed line: `NAME=...` or `#NAME=...` at the start of a line.
 LISTED = re.compile(r"^#?([A-Z][A-Z0-9_]*)=", re.MULTILINE)
-# Listed for people, read by something other than settings.py.
+# Listed for people, read by something other than the settings.
 NOT_SETTINGS = {"PORT"}
 
 
 def read_by_settings() -> dict[str, bool]:
-    """{variable: may come from NAME_FILE} for every reader call in settings.py."""
-    source = (ROOT / "console" / "settings.py").read_text()
+    """{variable: may come from NAME_FILE} for every reader call in the settings' modules."""
+    source = "\n".join(path.read_text() for path in sorted((ROOT / "console" / "settings").glob("*.py")))
     found: dict[str, bool] = {}
     for match in READER.finditer(source):
         reader, name = match.groups()
@@ -54,7 +54,7 @@ def test_env_example_lists_nothing_settings_does_not_read():
     known = set(read_by_settings())
     known |= {f"{name}_FILE" for name, from_file in read_by_settings().items() if from_file}
     stale = sorted(listed() - known - NOT_SETTINGS)
-    assert not stale, f"remove these from .env.example or read them in settings.py: {stale}"
+    assert not stale, f"remove these from .env.example or read them in console/settings/: {stale}"
 
 
 def test_every_listed_variable_is_explained_by_a_comment_above_it():

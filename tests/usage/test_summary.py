@@ -42,3 +42,31 @@ def test_a_summary_beat_left_behind_is_computed_again(secret):
     figures, at = summary.current()
     assert figures["stale_count"] == 1 and at > timezone.now() - timedelta(minutes=1)
     assert Summary.objects.get(name=summary.NAME).figures["stale_count"] == 1
+
+
+def test_the_access_page_reads_the_stored_figures_and_computes_only_a_filtered_view(
+    secret, reads, member, settings, django_assert_max_num_queries
+):
+    settings.USAGE_STALE_DAYS = 90
+    client = member("frank", "managers")
+    now = timezone.now()
+    hour = ingest.hour_of(now) - timedelta(hours=1)
+    hot = secret("secret/hot")
+    ingest.add_counts(Counter({(hour, hot.path, "laptop", "", "read"): 50}))
+    secret("arn:old", backend="aws")  # never accessed, 200 days old: stale
+    summary.refresh(now=now)
+    late = secret("secret/late")
+    ingest.add_counts(Counter({(hour, late.path, "batch", "", "read"): 7}))  # after the beat
+
+    with django_assert_max_num_queries(12):  # session, user, MFA, the row, the shown secrets
+        page = client.get("/usage/").content.decode()
+    assert "50 requests" in page and "secret/hot" in page and "arn:old" in page
+    assert "secret/late" not in page and "batch" not in page  # not summarised yet
+    assert "data-as-of" in page and "and these totals as of" in page
+
+    filtered = client.get("/usage/", {"identity": "batch"}).content.decode()
+    assert "7 requests" in filtered and "secret/late" in filtered  # computed for the filter
+    assert "the filtered totals are current" in filtered
+
+    tasks.summarise()  # the beat's next round
+    assert "57 requests" in client.get("/usage/").content.decode()

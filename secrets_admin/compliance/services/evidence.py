@@ -31,7 +31,7 @@ from secrets_admin.audit.exports import CANONICAL_FORM
 from secrets_admin.audit.services import actor_name, record
 from secrets_admin.compliance import actions, mapping
 from secrets_admin.compliance.measures import Period
-from secrets_admin.compliance.services import proof, scoring, tables
+from secrets_admin.compliance.services import deflate, entries, proof, scoring, tables
 
 FORMAT = "candlefish-evidence/1"
 ITEM_LIMIT = 5000  # failing items listed per measure (the counts are always complete)
@@ -74,11 +74,14 @@ class _Sink(io.RawIOBase):
 class _Member:
     """One file of the zip being written: hashes and counts what goes in."""
 
-    def __init__(self, archive: zipfile.ZipFile, name: str, manifest: dict):
+    def __init__(self, archive: zipfile.ZipFile, name: str, manifest: dict, *, threads: int = 0):
         self.name, self.manifest = name, manifest
         info = zipfile.ZipInfo(name, date_time=timezone.now().timetuple()[:6])
         info.compress_type = zipfile.ZIP_DEFLATED
+        info._compresslevel = deflate.LEVEL
         self.handle = archive.open(info, "w", force_zip64=True)
+        if threads:
+            deflate.install(self.handle, threads)
         self.digest, self.size = hashlib.sha256(), 0
 
     def write(self, data: bytes):
@@ -127,7 +130,8 @@ async def _async(chunks):
             if chunk is None:
                 return
             yield chunk
-    finally:
+    finally:  # a client gone halfway: stop the entry readers too (services/entries.py)
+        await sync_to_async(chunks.close)()
         await sync_to_async(connections.close_all)()
 
 
@@ -151,20 +155,16 @@ def _csv_member(archive, name, header, rows, manifest, sink, counts):
     yield sink.take()
 
 
-def _copy_member(archive, name, header, blocks, manifest, sink, counts):
-    """A CSV the database writes itself (PostgreSQL COPY): blocks go straight into the zip."""
-    member = _Member(archive, name, manifest)
+def _copy_member(archive, name, header, spans, manifest, sink, counts):
+    """A CSV the database writes itself (PostgreSQL COPY, services/entries.py): each span goes
+    into the zip as it comes, deflated on two threads while the readers fetch the next ones."""
+    member = _Member(archive, name, manifest, threads=2)
     member.write((",".join(header) + "\n").encode())
-    lines, pending = 0, bytearray()
-    for block in blocks:  # COPY hands over one row per block: compress a megabyte at a time
-        pending += block
-        if len(pending) >= 1 << 20:
-            member.write(bytes(pending))
-            lines += pending.count(b"\n")
-            pending.clear()
-            yield sink.take()
-    member.write(bytes(pending))
-    lines += pending.count(b"\n")
+    lines = 0
+    for span in spans:
+        member.write(span)
+        lines += span.count(b"\n")
+        yield sink.take()
     member.close()
     counts[name] = lines  # rows, as long as no cell holds a line break (a note, not a proof)
     yield sink.take()
@@ -190,8 +190,8 @@ def _chunks(export: Export, actor):
     for name, header, rows in parts:
         yield from _csv_member(archive, name, header, rows, manifest, sink, counts)
     if connection.vendor == "postgresql":
-        blocks = tables.audit_entries_csv(segment.first, segment.last)
-        yield from _copy_member(archive, "audit-entries.csv", chain.FIELDS, blocks, manifest, sink, counts)
+        spans = entries.csv_spans(segment.first, segment.last)
+        yield from _copy_member(archive, "audit-entries.csv", chain.FIELDS, spans, manifest, sink, counts)
     else:
         rows = tables.audit_entries(segment.first, segment.last)
         yield from _csv_member(archive, "audit-entries.csv", chain.FIELDS, rows, manifest, sink, counts)

@@ -61,28 +61,12 @@ def _escaped(column: str) -> str:
     )
 
 
-_COPY_ENTRIES = (
+COPY_ENTRIES = (  # the same cells as `audit_entries`, written by the server (services/entries.py)
     "COPY (SELECT sequence, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "  # noqa: S608 (constant columns; bounds are int())
     + ", ".join(_escaped(c) for c in chain.CONTENT[1:-1])
     + ", data::text, content_hash, prev_hash, hash FROM audit_auditentry "
     "WHERE sequence >= {first} AND sequence <= {last} ORDER BY sequence) TO STDOUT (FORMAT csv)"
 )
-COPY_SPAN = 50_000  # entries per COPY statement: each is short, nothing stays open between them
-
-
-def audit_entries_csv(first: int, last: int):
-    """PostgreSQL: the CSV rows of entries first..last, written by the server (COPY), as bytes
-    blocks — the same cells as `audit_entries`, with no per-row work in Python."""
-    at = first
-    while first and at <= last:
-        upto = min(last, at + COPY_SPAN - 1)
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(_COPY_ENTRIES.format(first=int(at), last=int(upto))) as copy,
-        ):
-            for block in copy:
-                yield bytes(block)
-        at = upto + 1
 
 
 def audit_entries(first: int, last: int):

@@ -4,26 +4,21 @@ At 100k secrets and 50k runs the figures take seconds to compute; a page load or
 not pay that. So they are computed here and stored as `Snapshot` rows of plain numbers, one per
 set, read back together by primary key (one indexed query per request):
 
-- NAME ("dashboard", the live set: tiles, age, results, failing now; well under a second at 100k)
-  is recomputed on every live event that moves the tiles (`dashboard.live.changed`: a run ending,
-  approvals, grants, a sync), *coalesced*: the first event takes a Redis lock and recomputes;
-  events that arrive meanwhile only bump a counter and return, and the holder recomputes once more
-  at the end if the counter moved. A burst costs one recompute (plus one for what came during it),
-  and the `dashboard.tiles` topic is published after the row is stored, so sockets render it;
+- NAME ("dashboard", the live set: tiles, age, results, failing now) is patched, part by part, by
+  a Celery task on every live event that moves the tiles (`dashboard.live.changed`: a run ending,
+  approvals, grants, a sync; services.refresh queues it, coalesced), which then publishes the
+  `dashboard.tiles` topic, so sockets render it; the beat recomputes all of it every 30 s;
 - PLANNING (the 30-day calendar, whose planner walks every secret due in the window, and the
-  compliance panel's scores; seconds at 100k) only by the beat, every 30 s, which then refreshes
-  the live set too, for the figures no event announces;
+  compliance panel's scores; seconds at 100k) only by the beat, every 30 s;
 - a set not stored yet is computed on first read (a fresh install).
 
 Backend state is not stored: it comes from the readiness cache at render time (no SQL)."""
 
 import json
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -33,13 +28,9 @@ from secrets_admin.dashboard.services import charts, headline
 log = logging.getLogger(__name__)
 NAME = "dashboard"  # the live set: tiles, age, results
 PLANNING = "planning"  # the calendar and the compliance scores
-LOCK_KEY = "dashboard:snapshot:lock"
-WANTED_KEY = "dashboard:snapshot:wanted"  # moved by every event; the holder recomputes until still
-LOCK_SECONDS = 120  # a holder that died frees the lock by then; the beat covers the gap
-MAX_ROUNDS = 5  # under a constant stream of events, release the lock now and then (then retake it)
 
 
-def _failures_as_data(found: dict) -> dict:
+def failures_as_data(found: dict) -> dict:
     return {
         "count": found["count"],
         "runs": [
@@ -93,7 +84,7 @@ def _live_figures(now) -> dict:
         "headline": numbers,
         "age": charts.age_distribution(now),
         "trend": charts.trend(now),
-        "failures": _failures_as_data(charts.current_failures()),
+        "failures": failures_as_data(charts.current_failures()),
     }
 
 
@@ -195,53 +186,3 @@ def current(request=None) -> Figures:
     if request is not None:
         request._dashboard_snapshot = found
     return found
-
-
-def _wanted() -> int:
-    return int(cache.get(WANTED_KEY) or 0)
-
-
-def _recompute_and_announce(reason: str, names) -> None:
-    from console import live
-    from secrets_admin.dashboard.live import TOPIC
-
-    recompute(names=names)
-    live.publish(TOPIC, {"reason": reason[:40]})
-
-
-def refresh(reason: str = "", names=(NAME,)) -> bool:
-    """Recompute now unless another process is already doing it (then it recomputes again for
-    this event when it is done). True when this call recomputed. Never raises."""
-    try:
-        cache.add(WANTED_KEY, 0, timeout=None)
-        cache.incr(WANTED_KEY)
-    except Exception:  # Redis away: no coordination possible; still keep the figures right
-        log.warning("dashboard refresh without Redis", exc_info=True)
-        return _guarded(reason, names)
-    did = False
-    token = uuid.uuid4().hex
-    try:
-        while cache.add(LOCK_KEY, token, timeout=LOCK_SECONDS):
-            try:
-                for _ in range(MAX_ROUNDS):
-                    wanted = _wanted()
-                    did = _guarded(reason, names) or did
-                    if _wanted() == wanted:
-                        break
-            finally:
-                if cache.get(LOCK_KEY) == token:
-                    cache.delete(LOCK_KEY)
-            if _wanted() == wanted:  # nothing came between the last check and the release
-                break
-    except Exception:  # Redis went away mid-way: the next event or the beat catches up
-        log.warning("dashboard refresh interrupted", exc_info=True)
-    return did
-
-
-def _guarded(reason: str, names) -> bool:
-    try:
-        _recompute_and_announce(reason, names)
-        return True
-    except Exception:  # the dashboard is not worth a failed rotation or approval
-        log.warning("could not recompute the dashboard's figures", exc_info=True)
-        return False

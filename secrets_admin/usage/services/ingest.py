@@ -2,8 +2,10 @@
 
 Called by the shared audit-file reader (breakglass.services.recording) with each batch's response
 entries, inside the batch's transaction: the counts and the file offset commit together, so a
-restarted reader neither repeats nor skips a line. The batch is summed in memory (a few thousand
-entries at most) and written with one upsert per table, never one query per request.
+restarted reader neither repeats nor skips a line. The rollup keeps its own mark of how far it
+counted each file (`IngestMark`, in the same transaction), so a reader that lost its offset and
+reads lines again adds nothing for them. The batch is summed in memory (a few thousand entries
+at most) and written with one upsert per table, never one query per request.
 
 What is kept of an entry: its time (to the hour), the request's path and operation, the token's
 display name and entity id. Never `request.data`, `response.data` or headers.
@@ -18,7 +20,7 @@ from django.db.models import OuterRef, Subquery
 
 from breakglass.services.recording import entry_time
 from secrets_admin.inventory.models import Secret
-from secrets_admin.usage.models import HourlyAccess, LastRead
+from secrets_admin.usage.models import HourlyAccess, IngestMark, LastRead
 
 # KV v2 splits one secret over several API paths; a value read is `<mount>/data/<key>`, so that
 # is the one that counts as a read of the secret `<mount>/<key>`. Metadata reads (the inventory
@@ -38,8 +40,21 @@ def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def consume(entries: list[dict]) -> int:
-    """Add a batch of response entries to the rollup. Returns how many requests were counted."""
+def unseen(entries: list[dict], batch) -> list[dict]:
+    """The entries of `batch` (recording.Batch) at or after the file's mark; moves the mark to
+    the batch's end (never back). Locks the mark until the batch's transaction ends."""
+    IngestMark.objects.get_or_create(file=batch.fingerprint, defaults={"path": batch.path[:1024]})
+    mark = IngestMark.objects.select_for_update().get(file=batch.fingerprint)
+    fresh = [entry for entry, at in zip(entries, batch.offsets, strict=True) if at >= mark.offset]
+    mark.offset, mark.path = max(mark.offset, batch.end), batch.path[:1024]
+    mark.save(update_fields=["offset", "path", "updated_at"])
+    return fresh
+
+
+def consume(entries: list[dict], batch) -> int:
+    """Add a batch of response entries to the rollup, each line at most once (`unseen`).
+    Returns how many requests were counted."""
+    entries = unseen(entries, batch)
     counts: Counter = Counter()
     last_reads: dict[str, datetime] = {}
     for entry in entries:

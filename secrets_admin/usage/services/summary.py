@@ -1,13 +1,14 @@
 """The panels' figures, computed by beat (`usage.summarise`, every 5 minutes) into one row, so
-the home page reads one row instead of joining 100k secrets with the rollup on every view.
-Prices are applied when the panel renders (a changed price shows at once)."""
+the home page reads one row instead of joining 100k secrets with the rollup on every view; the
+/usage/ page's own figures are kept in the same row (services/page.py). Prices are applied when
+the panel renders (a changed price shows at once)."""
 
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
 from secrets_admin.usage.models import Summary
-from secrets_admin.usage.services import anomalies, cost, patterns
+from secrets_admin.usage.services import anomalies, cost, page, patterns
 
 NAME = "panels"
 DAILY_DAYS = 14  # the access panel's chart: reads per day
@@ -19,15 +20,15 @@ def refresh(*, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     counts, stale = cost.tally(now=now)
     context = anomalies.settings_context(now)
+    shown = page.compute(now)
     figures = {
         "counts": counts,
         "stale": stale,
         "stale_count": anomalies.stale_count(now=now),
-        "spikes": [
-            {**spike.__dict__, "hour": spike.hour.isoformat()} for spike in anomalies.spikes(now=now, limit=5)
-        ],
+        "spikes": shown["spikes"][:5],  # the page's, biggest first
         "watched_since": context["watched_since"].isoformat() if context["watched_since"] else None,
         "daily": [(day.isoformat(), n) for day, n in patterns.per_day(now=now, days=DAILY_DAYS)],
+        "page": shown,
     }
     Summary.objects.update_or_create(name=NAME, defaults={"computed_at": now, "figures": figures})
     return figures

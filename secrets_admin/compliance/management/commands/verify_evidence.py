@@ -1,4 +1,8 @@
-"""manage.py verify_evidence ZIP: verify an evidence export offline; audit it when a database answers.
+"""manage.py verify_evidence ZIP [--online]: verify an evidence export offline; audit it when a
+database answers.
+
+With --online, the zip's anchors are also read back from this console's anchor store in OpenBao
+(secrets_admin.compliance.online): a zip rewritten together with its anchors fails there.
 
 Exit 0 verified, 1 verification failed, 2 not a readable export (or bad arguments). The checks
 need no database and no network (secrets_admin.compliance.verifier); afterwards, if this
@@ -25,9 +29,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("zip", help="the evidence export to verify")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument(
+            "--online",
+            action="store_true",
+            help="also check the zip's anchors against this console's anchor store in OpenBao",
+        )
 
     def handle(self, *args, **options):
         report = verifier.verify(options["zip"])
+        if options["online"] and report.code < 2:
+            from secrets_admin.compliance import online
+
+            online.verify_anchors(options["zip"], report)
         if options["json"]:
             self.stdout.write(json.dumps({"outcome": report.outcome, **report.__dict__}, indent=2))
         else:
@@ -37,6 +50,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"warning: {line}")
             for line in report.problems:
                 self.stderr.write(f"FAILED: {line}")
+        self.online = options["online"]
         self._audit(report, Path(options["zip"]).name)
         self.stdout.write(f"evidence {report.outcome}")
         sys.exit(report.code)
@@ -66,6 +80,7 @@ class Command(BaseCommand):
                         "manifest_sha256": report.manifest_sha256,
                         "entries": report.entries,
                         "anchors": report.anchors,
+                        "online": bool(self.online),
                         "problems": report.problems[:5],
                     },
                 )
