@@ -17,14 +17,20 @@ Pages are rendered by Django's test Client through the real URL, middleware and 
 logged in as one superuser in `developers` with an OTP-verified session (the admin requires
 one), so both pages pay the same per-request cost. The admin changelist is configured like our
 page (inventory.admin.SecretAdmin): 25 rows, `show_full_result_count = False`, the same search
-columns and tag filter, the same default order. Scenarios: unfiltered first page; filtered
+(its get_search_results calls the page's inventory.filters.search: one trigram index on the
+search_text column, the same phrase semantics), the same tag filter, the same default order.
+Both return the same rows. One difference is ours by design: for a search, our page fetches the
+matching ids (up to its count cap) in place of a count and reads the page by primary key, so the
+trigram match runs once per page; the admin counts and then pages the search, running it twice.
+Scenarios: unfiltered first page; filtered
 (environment+kind+status, the indexed drill-down); deep (the second-to-last page: a keyset cursor
 for ours, ?p=<pages-1> for the admin); search (a key-number fragment matching ten secrets at any
 size); tag (tier=gold, a third of the estate).
 
 Goals (issue 8): our queries per page identical at every size and <= 10; p95(largest)/p95(1k)
 <= 1.5 per scenario; our p95 no slower than the admin's at the largest size; the status
-recompute of the 100k estate <= 1 s (a beat run a day after the last: the rows that change);
+recompute of the 100k estate <= 1 s both when nothing changes and a day after the last run
+(the rows that change), with the backend's CPU seconds reported next to the wall time;
 sync of the unchanged estate >= 0.7x the raw loop's rate, and cheaper than a changed estate.
 Last line: RESULT {json}.
 """
@@ -237,29 +243,51 @@ def bench_pages(sizes, rounds: int, fresh: bool) -> dict:
     return results
 
 
+def _backend_cpu(connection) -> float | None:
+    """User+system CPU seconds of this connection's PostgreSQL backend (None when the server is
+    not on this machine): on a shared host the wall time of one statement says little alone."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_status(size: int) -> dict:
-    """`refresh_all` on the estate of `size`: the first run (the bench estate's statuses are
-    arbitrary: most rows change; then VACUUM, as autovacuum would after so many updates), the
-    next (nothing changes), and a run a day later (the goal's case)."""
+    """The beat's status recompute on the estate of `size`: `refresh_all` in a transaction, then
+    `flush_search_indexes` (the beat's two steps, without the audit entry). Runs: the first (the
+    bench estate's statuses are arbitrary: most rows change; then VACUUM ANALYZE, as autovacuum
+    would after so many updates; it is off on the shared bench server), the next (nothing
+    changes: `steady`), and a run a day later (`a_day_later`: about 1.3% of the statuses change,
+    each a new row version in every index). Each reports wall seconds, the PostgreSQL backend's
+    CPU seconds and the rows changed; both goal runs must take <= 1 s."""
     from django.db import connections, transaction
     from django.utils import timezone
 
-    from secrets_admin.inventory.services.status import refresh_all
+    from secrets_admin.inventory.services.status import flush_search_indexes, refresh_all
 
     alias, out = f"s{size}", {}
     now = timezone.now()
     with using(alias):
+        connection = connections[alias]
         for label, moment in (("first", now), ("steady", now), ("a_day_later", now + timedelta(days=1))):
-            started = time.perf_counter()
+            cpu, started = _backend_cpu(connection), time.perf_counter()
             with transaction.atomic(using=alias):
                 changed = refresh_all(moment)
-            out[label] = {"seconds": round(time.perf_counter() - started, 3), **changed}
+            merged = flush_search_indexes()
+            seconds = time.perf_counter() - started
+            cpu = None if cpu is None else round(_backend_cpu(connection) - cpu, 3)
+            out[label] = {"seconds": round(seconds, 3), "server_cpu_s": cpu, **changed, "gin_pages": merged}
             if label == "first" and changed["status"] + changed["next_due"] > size // 10:
-                with connections[alias].cursor() as cursor:  # what autovacuum does after that many updates
+                with connection.cursor() as cursor:  # what autovacuum does after that many updates
                     cursor.execute("VACUUM ANALYZE inventory_secret")
         with transaction.atomic(using=alias):
             refresh_all(now)  # leave the estate as a beat run now would
-        connections[alias].close()
+        flush_search_indexes()
+        connection.close()
     print(f"status refresh at {size}: {json.dumps(out)}", flush=True)
     return out
 
@@ -277,7 +305,9 @@ def verdict(sizes, pages: dict, status: dict, sync: dict) -> dict:
         ),
         "p95_ratio_le_1_5": all(r <= GOALS["p95_ratio_largest_over_1k"] for r in ratios.values()),
         "no_slower_than_admin": all(r <= GOALS["ours_vs_admin_p95"] for r in vs_admin.values()),
-        "status_refresh_le_1s": status.get("a_day_later", {}).get("seconds", 99)
+        "status_refresh_steady_le_1s": status.get("steady", {}).get("seconds", 99)
+        <= GOALS["status_refresh_seconds_100k"],
+        "status_refresh_day_later_le_1s": status.get("a_day_later", {}).get("seconds", 99)
         <= GOALS["status_refresh_seconds_100k"],
         "sync_ge_0_7_raw": sync["unchanged_over_raw"] >= GOALS["sync_unchanged_over_raw"],
         "unchanged_cheaper_than_changed": sync["unchanged_seconds"] < sync["changed_seconds"],

@@ -221,3 +221,34 @@ def test_unknown_ids_are_404(people, client_for):
     client = client_for(people["developers"])
     assert client.get(reverse("inventory:detail", args=[999999])).status_code == 404
     assert client.get(reverse("inventory:run", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("sort", ["path", "-next_due"])
+def test_a_search_pages_and_counts_every_match_once(people, client_for, sort):
+    """A search counts by fetching the matching ids and pages over them: every match once, in
+    order, with the right count, within the page's query budget; and over COUNT_CAP matches it
+    pages the search itself."""
+    from secrets_admin.inventory import views
+
+    made = make_secrets(70)
+    make_secrets(20, start=500)  # app-005xx: no match
+    client = client_for(people["developers"])
+    matching = {s.path for s in made if "app-000" in s.path}
+    first = client.get(LIST, {"q": "APP-000", "sort": sort})
+    assert first.context["count"] == len(matching) == 70 and not first.context["count_capped"]
+    seen, pages = walk(client, LIST + f"?q=APP-000&sort={sort}")
+    assert sorted(seen) == sorted(matching) and len(seen) == len(set(seen)) and pages == 3
+    with CaptureQueriesContext(connection) as some:
+        client.get(LIST, {"q": "APP-000"})
+    with CaptureQueriesContext(connection) as none:
+        assert client.get(LIST, {"q": "no-such-secret"}).context["count"] == 0
+    assert len(none) <= len(some) <= 10  # nothing matched: no page query at all
+
+    views.COUNT_CAP, cap = 30, views.COUNT_CAP
+    try:
+        capped = client.get(LIST, {"q": "APP-000"})
+        seen, _ = walk(client, LIST + "?q=APP-000")
+    finally:
+        views.COUNT_CAP = cap
+    assert capped.context["count"] == 30 and capped.context["count_capped"]
+    assert sorted(seen) == sorted(matching)

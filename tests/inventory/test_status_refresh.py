@@ -14,9 +14,10 @@ from django.utils import timezone
 from secrets_admin.audit.models import AuditEntry
 from secrets_admin.inventory.models import RotationPolicy, Secret
 from secrets_admin.inventory.services import status as rules
-from secrets_admin.inventory.services.status import do_refresh_status, refresh_all
+from secrets_admin.inventory.services.status import do_refresh_status, flush_search_indexes, refresh_all
 from secrets_admin.inventory.services.sync import sync_backend
 from secrets_admin.inventory.tasks import refresh_status
+from tests.markers import requires_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +193,43 @@ def test_the_sql_and_the_python_rules_agree_on_overrides_exemptions_and_renewals
             assert expected >= own.exempt_until and (secret.status != "overdue" or own.exempt_until <= now)
     assert moved > 100  # the overrides and renewals really changed due dates
     assert refresh_all(now) == {"next_due": 0, "status": 0}
+
+
+def _row_versions() -> dict[int, str]:
+    """id -> the row version's transaction id (PostgreSQL's xmin): a rewritten row gets a new one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, xmin::text FROM inventory_secret")
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)  # each refresh commits, so each gets its own xmin
+@requires_postgres
+def test_a_day_later_the_refresh_rewrites_only_the_rows_whose_values_change():
+    now = timezone.now()
+    _spread(now)
+    refresh_all(now)
+    before = _row_versions()
+    expected = {
+        secret.pk
+        for secret in Secret.objects.filter(backend="spread")
+        if rules.status(secret, now + DAY) != secret.status
+    }
+    assert expected  # the spread has secrets that turn due soon or overdue within a day
+
+    changed = refresh_all(now + DAY)
+
+    after = _row_versions()
+    rewritten = {pk for pk, version in after.items() if version != before[pk]}
+    assert rewritten == expected and changed == {"next_due": 0, "status": len(expected)}
+
+
+@requires_postgres
+def test_the_beat_merges_the_rows_it_rewrote_into_the_search_indexes():
+    """The rewritten rows' GIN entries (search, tags) are merged by the beat itself, not left in
+    the pending lists for a search to read or a later writer to merge."""
+    now = timezone.now()
+    _spread(now)
+    assert do_refresh_status(actor="beat", now=now)["status"] > 0
+    assert flush_search_indexes() == 0  # nothing left to merge
+    Secret.objects.filter(backend="spread").update(problem="rewritten elsewhere")
+    assert flush_search_indexes() > 0  # the control: rows rewritten outside the beat do wait

@@ -1,7 +1,8 @@
 from datetime import timedelta
 
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -71,6 +72,23 @@ class Secret(models.Model):
     rotation = models.JSONField(default=dict, blank=True, help_text="the backend's own rotation settings")
     details = models.JSONField(
         default=dict, blank=True, help_text="backend facts (serial, subject, leases...)"
+    )
+
+    # What the list's search reads (inventory.filters.search): the four searched columns in one,
+    # so one trigram index answers a search (migration 0006), not four scanned one after another.
+    search_text = models.GeneratedField(
+        expression=Concat(
+            "path",
+            Value("\n"),
+            "name",
+            Value("\n"),
+            "owner_team",
+            Value("\n"),
+            "purpose",
+            output_field=models.TextField(),
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
     )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OK)
