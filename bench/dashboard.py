@@ -14,7 +14,7 @@ stored rollup (dashboard.services.snapshot); this measures
   now recompute (`rotation_parts`, `approval_parts`, in the task);
 - live latency: a real Celery worker (subprocess) and a manager's socket on the real consumer;
   from `dashboard.live.changed()` after a rotation's or an approval's commit to the socket holding
-  the new tiles (and, for a rotation, the age histogram's later round; see
+  the new tiles (and, for a rotation, the charts' later round; see
   bench/support/dashboard_live.py), and what `changed()` costs the announcing process. CPU
   (user+sys) of the worker and of this process is reported.
 
@@ -37,7 +37,7 @@ Goals (issue 12), at the largest size: page p95 <= 200 ms; each of the dashboard
 SQL p95 <= 10 ms (tiles, age, calendar, trend: all from the rollup, the first panel reading the
 row pays its one query); queries per page, per panel and per recompute identical at every size;
 the stored page faster than the live baseline; event -> tiles on the socket p95 <= 1000 ms for
-both kinds of event (the age chart's round after a rotation is reported). Last line: RESULT {json}.
+both kinds of event (the charts' round after a rotation is reported). Last line: RESULT {json}.
 """
 
 import argparse

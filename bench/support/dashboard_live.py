@@ -8,7 +8,7 @@
   committed, then `dashboard.live.changed("rotation")`), or a request waiting for approval (an
   AccessRequest row, then `changed("approvals")`). The clock starts at `changed()` (the commit's
   on_commit hook) and stops when the socket has the tiles fragment (`rotation`, `approvals`); for a
-  rotation also when it has the second round with the age histogram (`rotation_charts`).
+  rotation also when it has the second round with the charts (`rotation_charts`).
 
 Also timed: what `changed()` costs the announcing process (the web request or worker that made
 the change), against the old path, the whole live set recomputed in that process."""
@@ -116,7 +116,7 @@ def _tidy(alias: str) -> None:
 async def _one(socket, event, rounds: int) -> tuple[float, float, float]:
     """(ms from changed() to the tiles fragment, to the last fragment of `rounds` publishes, and
     ms changed() held the announcing process). A rotation is published twice (the tiles and
-    results first, then the age histogram), an approval once."""
+    rotations due first, then the charts), an approval once."""
     from asgiref.sync import sync_to_async
 
     from secrets_admin.dashboard import live as dashboard_live

@@ -7,8 +7,9 @@ not the 100k-secret age histogram) and queues the Celery task `dashboard.live_re
 is queued already: the web request or worker that announced the event pays two Redis round trips.
 
 The task recomputes the marked parts, patches them into the stored `dashboard` row and publishes
-`dashboard.tiles`, whose sockets re-render the tiles and charts; the age histogram (a scan of
-every present secret) is recomputed and published second, so the tiles never wait for it.
+`dashboard.tiles`, whose sockets re-render the tiles and charts; the charts' parts (results
+trend, failing now, age histogram) are recomputed and published second, so the tiles never wait
+for them.
 Coalesced: one recompute in flight (a Redis lock), one queued at most (the QUEUED mark). Events
 arriving while a task is queued only add their parts; the queued task, once it holds the lock,
 clears QUEUED first and then reads and clears the parts, so an event is either in what it reads or
@@ -51,9 +52,10 @@ PARTS = {
     "trend": (("trend",), charts.trend),
     "failures": (("failures",), lambda now: _failures()),
 }
-# Parts that scan every present secret (the age histogram): recomputed and published after the
-# others, so the tiles do not wait for them (at 100k under load they cost a few hundred ms).
-AFTER_TILES = ("age",)
+# The charts' parts (the results trend and failing now over 90 days of runs, and the age histogram,
+# a scan of every present secret): recomputed and published after the tiles' own parts, so the
+# tiles do not wait for them (at 100k under load they cost several hundred ms together).
+AFTER_TILES = ("trend", "failures", "age")
 # What each announced event moves. Anything else (the beat, seed_demo's history) moves every part.
 MOVES = {
     "rotation": ("success", "trend", "failures", "age", "rotations"),
