@@ -16,8 +16,18 @@ read it back; promote by check-and-set with the run marker; mark the old version
 staging), with a fresh generated value per secret. The engine adds what the raw loop lacks: the
 run rows, leases, step log, audit entries, the queue, the worker processes.
 
-Engine time: from the first start_run to the last run finished (start_run is part of the work:
-a transaction, an audit entry and a queued task per secret). Checks: every secret of every round
+How the two sides match: the engine's worker processes (prefork, -c N) each make one backend call
+at a time, as each of the raw loop's N threads does; both talk to the same OpenBao, one HTTP
+keep-alive session per process or thread. The engine starts its runs the way the rotation.schedule
+beat does (services/chunks.py: `start_runs` records every run and its `rotation.run.started`
+entry in one transaction and queues them as `rotation.advance_chunk` tasks of
+ROTATION_CHUNK_SIZE runs); a worker records each step of a chunk's runs in one transaction,
+with one audit entry per run and step, before the next step's backend calls.
+
+Engine time: from start_runs to the last run finished (starting is part of the work: the runs,
+their audit entries and the queued tasks). CPU seconds (user+sys) are reported for each round:
+the engine's worker processes, the sequencer and this process, or this process for the raw loop,
+plus OpenBao's for both (PostgreSQL's own are left out). Checks: every secret of every round
 gained exactly one version and its inventory run finished; afterwards the audit chain is linked
 and verifies in full. Reported: throughput per round, the ratio engine/raw at each worker count
 (mean over the two pairs), p50/p95 of each step's duration. Goal: ratio >= 0.7 (stretch 0.85).
@@ -137,20 +147,40 @@ def start_worker(env: dict, processes: int, log: Path) -> subprocess.Popen:
     return process
 
 
-def engine_round(bao, prefix: str) -> dict:
+def cpu_seconds(*pids: int) -> float:
+    """user+sys CPU seconds of these processes and their live children (prefork's pool)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    wanted = set(pids)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) in wanted or int(fields[1]) in wanted:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def engine_round(bao, prefix: str, pids: list[int]) -> dict:
     from secrets_admin.rotation.models import RotationRun
-    from secrets_admin.rotation.services import start_run
+    from secrets_admin.rotation.services.chunks import start_runs
 
     secrets = make_secrets(bao, prefix, SECRETS)
+    cpu = cpu_seconds(*pids, bao.pid) + time.process_time()
     started = time.monotonic()
-    runs = [start_run(secret, actor="bench", reason="cli").pk for secret in secrets]
+    runs, refused = start_runs(secrets, actor="bench", reason="cli")
+    runs = [run.pk for run in runs]
     while RotationRun.objects.filter(pk__in=runs, state__in=RotationRun.ACTIVE).exists():
         time.sleep(0.1)
     seconds = time.monotonic() - started
+    cpu = cpu_seconds(*pids, bao.pid) + time.process_time() - cpu
     finished = RotationRun.objects.filter(pk__in=runs, state="finished").count()
     counts = versions(bao, prefix, SECRETS)
-    return {"seconds": seconds, "per_s": SECRETS / seconds, "finished": finished,
-            "one_new_version_each": counts == [2] * SECRETS}  # fmt: skip
+    every_one = counts == [2] * SECRETS and refused == {"refused": 0, "busy": 0}
+    return {"seconds": seconds, "per_s": SECRETS / seconds, "finished": finished, "cpu_s": cpu,
+            "one_new_version_each": every_one}  # fmt: skip
 
 
 def raw_round(bao, prefix: str, threads: int) -> dict:
@@ -158,12 +188,15 @@ def raw_round(bao, prefix: str, threads: int) -> dict:
 
     make_secrets(bao, prefix, SECRETS)
     values = [random.token_urlsafe(32) for _ in range(SECRETS)]
+    cpu = cpu_seconds(bao.pid) + time.process_time()
     started = time.monotonic()
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(lambda i: rotate(bao.url, bao.token, f"{prefix}/k{i}", values[i]), range(SECRETS)))
     seconds = time.monotonic() - started
+    cpu = cpu_seconds(bao.pid) + time.process_time() - cpu
     counts = versions(bao, prefix, SECRETS)
-    return {"seconds": seconds, "per_s": SECRETS / seconds, "one_new_version_each": counts == [2] * SECRETS}
+    return {"seconds": seconds, "per_s": SECRETS / seconds, "cpu_s": cpu,
+            "one_new_version_each": counts == [2] * SECRETS}  # fmt: skip
 
 
 def step_percentiles() -> dict:
@@ -215,7 +248,7 @@ def main() -> int:
             try:
                 pairs = []
                 for i in range(PAIRS):  # A/B/A/B
-                    a = engine_round(bao, f"e{processes}-{i}")
+                    a = engine_round(bao, f"e{processes}-{i}", [worker.pid, sequencer.pid])
                     b = raw_round(bao, f"r{processes}-{i}", processes)
                     rounds += [{"workers": processes, "kind": "engine", **_round(a)},
                                {"workers": processes, "kind": "raw", **_round(b)}]  # fmt: skip
@@ -250,7 +283,8 @@ def main() -> int:
 
 
 def _round(facts: dict) -> dict:
-    return {"seconds": round(facts["seconds"], 2), "per_s": round(facts["per_s"], 1)}
+    return {"seconds": round(facts["seconds"], 2), "per_s": round(facts["per_s"], 1),
+            "cpu_s": round(facts["cpu_s"], 2), "load_1min": round(os.getloadavg()[0], 2)}  # fmt: skip
 
 
 if __name__ == "__main__":
