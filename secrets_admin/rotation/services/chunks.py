@@ -30,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from secrets_admin.audit.services import actor_name, record
+from secrets_admin.audit.services import actor_name, record_many
 from secrets_admin.rotation import actions, live
 from secrets_admin.rotation.models import RotationRun, RotationStep
 from secrets_admin.rotation.services import outcomes
@@ -89,6 +89,7 @@ def _start_chunk(rows: list[RotationRun], actor, reason: str, counts: dict) -> l
     try:
         with transaction.atomic():
             runs = RotationRun.objects.bulk_create(rows)
+            started = []
             for run in runs:
                 data = {
                     "secret": str(run.secret),
@@ -96,7 +97,8 @@ def _start_chunk(rows: list[RotationRun], actor, reason: str, counts: dict) -> l
                     "reason": reason,
                     "token": run.token,
                 }
-                record(actions.RUN_STARTED, actor=actor, target=run, data=data)
+                started.append((actions.RUN_STARTED, run, data))
+            record_many(started, actor=actor)
             ids = [run.pk for run in runs]
             transaction.on_commit(lambda: _enqueue(ids))
     except IntegrityError:  # a run of one of them started meanwhile: each alone, the constraint decides
@@ -235,7 +237,7 @@ def _record(done: list[tuple], name: str, owner: str) -> None:
             .filter(pk__in=ids, lease_owner=owner, state=Running)
             .values_list("pk", flat=True)
         )
-        moved, rows = [], []
+        moved, rows, entries = [], [], []
         for run, row, state, elapsed in done:
             outcomes.fill_row(row, ok=True, duration_ms=elapsed, facts=outcomes.step_facts(state))
             rows.append(row)
@@ -251,7 +253,8 @@ def _record(done: list[tuple], name: str, owner: str) -> None:
                 "duration_ms": elapsed,
                 **outcomes.step_facts(state),
             }
-            record(actions.STEP_FINISHED, actor=ENGINE, target=run, data=data)
+            entries.append((actions.STEP_FINISHED, run, data))
+        record_many(entries, actor=ENGINE)
         update_each(rows, ["ok", "error", "duration_ms", "started_at", "finished_at", "facts"])
         if moved:
             update_each(moved, list(outcomes.done_fields({}, following, now)))

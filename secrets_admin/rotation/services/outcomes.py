@@ -15,7 +15,7 @@ from django.utils import timezone
 from secrets_admin.alerts import events
 from secrets_admin.alerts.models import Alert
 from secrets_admin.alerts.services.alerting import raise_alert, resolve_alert
-from secrets_admin.audit.services import record
+from secrets_admin.audit.services import record, record_many
 from secrets_admin.inventory.services.status import NO_FACTS, due_facts, refresh
 from secrets_admin.rotation import actions, live
 from secrets_admin.rotation.models import RotationRun, RotationStep
@@ -116,19 +116,16 @@ def finished_many(runs: list[RotationRun], now) -> None:
         refresh(secret, facts=facts.get(secret.pk, NO_FACTS))
         secrets.append(secret)
     update_each(secrets, ["last_rotated", "next_due", "status"])
-    keys = []
+    keys, entries = [], []
     for run in runs:
-        record(
-            actions.RUN_FINISHED,
-            actor=ENGINE,
-            target=run,
-            data={"secret": str(run.secret), "new_version_id": run.new_version_id, "strategy": run.strategy},
-        )
+        data = {"secret": str(run.secret), "new_version_id": run.new_version_id, "strategy": run.strategy}
+        entries.append((actions.RUN_FINISHED, run, data))
         keys += [
             failed_key(run),
             exhausted_key(run),
             f"{events.ROTATION_MISSED}:inventory.secret:{run.secret_id}",
         ]
+    record_many(entries, actor=ENGINE)
     for key in Alert.objects.filter(key__in=keys, state=Alert.State.OPEN).values_list("key", flat=True):
         resolve_alert(key, actor=ENGINE)
 
