@@ -45,7 +45,7 @@ Running = RotationRun.State.RUNNING
 
 
 def chunk_size() -> int:
-    return max(1, int(getattr(settings, "ROTATION_CHUNK_SIZE", 25)))
+    return max(1, int(getattr(settings, "ROTATION_CHUNK_SIZE", 50)))
 
 
 def start_runs(secrets, *, actor, reason: str) -> tuple[list[RotationRun], dict]:
