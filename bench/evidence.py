@@ -57,7 +57,6 @@ def setup_django(openbao) -> None:
             "VAULT_ADDR": openbao.url,
             "VAULT_TOKEN": openbao.token,
             "AUDIT_ANCHOR": "vault:audit-anchors/bench-evidence",
-            "AUDIT_LINK_ON_COMMIT": "false",
         },
         drop=("DATABASE_", "VAULT_", "AUDIT_"),
         vault=True,

@@ -16,8 +16,18 @@ read it back; promote by check-and-set with the run marker; mark the old version
 staging), with a fresh generated value per secret. The engine adds what the raw loop lacks: the
 run rows, leases, step log, audit entries, the queue, the worker processes.
 
-Engine time: from the first start_run to the last run finished (start_run is part of the work:
-a transaction, an audit entry and a queued task per secret). Checks: every secret of every round
+How the two sides match: the engine's worker processes (prefork, -c N) each make one backend call
+at a time, as each of the raw loop's N threads does; both talk to the same OpenBao, one HTTP
+keep-alive session per process or thread. The engine starts its runs the way the rotation.schedule
+beat does (services/chunks.py: `start_runs` records every run and its `rotation.run.started`
+entry in one transaction and queues them as `rotation.advance_chunk` tasks of
+ROTATION_CHUNK_SIZE runs); a worker records each step of a chunk's runs in one transaction,
+with one audit entry per run and step, before the next step's backend calls.
+
+Engine time: from start_runs to the last run finished (starting is part of the work: the runs,
+their audit entries and the queued tasks). CPU seconds (user+sys) are reported for each round:
+the engine's worker processes, the sequencer and this process, or this process for the raw loop,
+plus OpenBao's for both (PostgreSQL's own are left out). Checks: every secret of every round
 gained exactly one version and its inventory run finished; afterwards the audit chain is linked
 and verifies in full. Reported: throughput per round, the ratio engine/raw at each worker count
 (mean over the two pairs), p50/p95 of each step's duration. Goal: ratio >= 0.7 (stretch 0.85).
@@ -108,27 +118,66 @@ def start_worker(env: dict, processes: int, log: Path) -> subprocess.Popen:
         "-l",
         "WARNING",
     ]
-    command += ["-n", f"bench-{uuid.uuid4().hex[:6]}@%h"]
+    name = f"bench-{uuid.uuid4().hex[:6]}"
+    command += ["-n", f"{name}@%h"]
     out = open(log, "ab")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    time.sleep(4)  # let the pool's processes start (start-up is not what we measure)
+    wait_ready(name, processes)
     return process
 
 
-def engine_round(bao, prefix: str) -> dict:
+def wait_ready(name: str, processes: int) -> None:
+    """Start-up is not what we measure: wait until the worker answers a ping (its pool's
+    processes are forked by then), then a moment for them to settle."""
+    from console.celery import app
+
+    deadline = time.monotonic() + 180
+    while not any(name in reply_from for reply in app.control.ping(timeout=1) for reply_from in reply):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"worker {name} did not start within 180 s")
+    time.sleep(1 + processes / 2)
+
+
+def cpu_seconds(*pids: int) -> float:
+    """user+sys CPU seconds of these processes and their live children (prefork's pool)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    wanted = set(pids)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) in wanted or int(fields[1]) in wanted:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def engine_round(bao, prefix: str, pids: list[int]) -> dict:
     from secrets_admin.rotation.models import RotationRun
-    from secrets_admin.rotation.services import start_run
+    from secrets_admin.rotation.services.chunks import start_runs
 
     secrets = make_secrets(bao, prefix, SECRETS)
+    parts = {"workers": pids[0], "sequencer": pids[1], "openbao": bao.pid}
+    before = {name: cpu_seconds(pid) for name, pid in parts.items()} | {"bench": time.process_time()}
     started = time.monotonic()
-    runs = [start_run(secret, actor="bench", reason="cli").pk for secret in secrets]
-    while RotationRun.objects.filter(pk__in=runs, state__in=RotationRun.ACTIVE).exists():
+    runs, refused = start_runs(secrets, actor="bench", reason="cli")
+    runs = [run.pk for run in runs]
+    # This round's runs are the only ones in their id range: a cheap poll (this process shares
+    # the machine's CPU with the workers; a 1,000-id IN list ten times a second did not).
+    mine = RotationRun.objects.filter(pk__gte=min(runs), pk__lte=max(runs), state__in=RotationRun.ACTIVE)
+    while mine.exists():
         time.sleep(0.1)
     seconds = time.monotonic() - started
+    after = {name: cpu_seconds(pid) for name, pid in parts.items()} | {"bench": time.process_time()}
+    split = {name: round(after[name] - before[name], 2) for name in after}
+    cpu = sum(split.values())
     finished = RotationRun.objects.filter(pk__in=runs, state="finished").count()
     counts = versions(bao, prefix, SECRETS)
-    return {"seconds": seconds, "per_s": SECRETS / seconds, "finished": finished,
-            "one_new_version_each": counts == [2] * SECRETS}  # fmt: skip
+    every_one = counts == [2] * SECRETS and refused == {"refused": 0, "busy": 0}
+    return {"seconds": seconds, "per_s": SECRETS / seconds, "finished": finished, "cpu_s": cpu,
+            "cpu_split_s": split, "one_new_version_each": every_one}  # fmt: skip
 
 
 def raw_round(bao, prefix: str, threads: int) -> dict:
@@ -136,12 +185,17 @@ def raw_round(bao, prefix: str, threads: int) -> dict:
 
     make_secrets(bao, prefix, SECRETS)
     values = [random.token_urlsafe(32) for _ in range(SECRETS)]
+    openbao, bench = cpu_seconds(bao.pid), time.process_time()
     started = time.monotonic()
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(lambda i: rotate(bao.url, bao.token, f"{prefix}/k{i}", values[i]), range(SECRETS)))
     seconds = time.monotonic() - started
+    openbao = cpu_seconds(bao.pid) - openbao
+    bench = time.process_time() - bench
     counts = versions(bao, prefix, SECRETS)
-    return {"seconds": seconds, "per_s": SECRETS / seconds, "one_new_version_each": counts == [2] * SECRETS}
+    return {"seconds": seconds, "per_s": SECRETS / seconds, "cpu_s": openbao + bench,
+            "cpu_split_s": {"bench": round(bench, 2), "openbao": round(openbao, 2)},
+            "one_new_version_each": counts == [2] * SECRETS}  # fmt: skip
 
 
 def step_percentiles() -> dict:
@@ -189,7 +243,7 @@ def main() -> int:
             try:
                 pairs = []
                 for i in range(PAIRS):  # A/B/A/B
-                    a = engine_round(bao, f"e{processes}-{i}")
+                    a = engine_round(bao, f"e{processes}-{i}", [worker.pid, sequencer.pid])
                     b = raw_round(bao, f"r{processes}-{i}", processes)
                     rounds += [{"workers": processes, "kind": "engine", **_round(a)},
                                {"workers": processes, "kind": "raw", **_round(b)}]  # fmt: skip
@@ -224,7 +278,9 @@ def main() -> int:
 
 
 def _round(facts: dict) -> dict:
-    return {"seconds": round(facts["seconds"], 2), "per_s": round(facts["per_s"], 1)}
+    return {"seconds": round(facts["seconds"], 2), "per_s": round(facts["per_s"], 1),
+            "cpu_s": round(facts["cpu_s"], 2), "cpu_split_s": facts["cpu_split_s"],
+            "load_1min": round(os.getloadavg()[0], 2)}  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,12 +1,17 @@
 """The baseline of bench/rotation.py: the same OpenBao calls the engine's blue-green KV path makes
 for a secret without a hook (current version; staging metadata and value; read back; promote by
 check-and-set with the run marker; drop the staging), from plain hvac, with no database, no queue
-and no audit. One hvac client per thread."""
+and no audit. One hvac client per thread. Twelve requests a rotation, in the engine's order
+(secrets_admin/backends/vault_values.py): create reads the key's metadata and looks for a staging
+left by an earlier attempt (a 404 on a fresh rotation), marks the staging and writes the value;
+test reads the staging's metadata and value; finish reads both metadata, marks the key, reads the
+staged value, writes it by check-and-set and deletes the staging."""
 
 import threading
 import uuid
 
 import hvac
+import hvac.exceptions
 
 _local = threading.local()
 
@@ -23,6 +28,10 @@ def rotate(url: str, token: str, key: str, value: str) -> None:
     kv = client.secrets.kv.v2
     run, stage = uuid.uuid4().hex, f"candlefish-pending/{key}"
     base = kv.read_secret_metadata(path=key)["data"]["current_version"]  # create
+    try:  # a staging of an earlier attempt? (the engine's write_pending asks; none here)
+        kv.read_secret_metadata(path=stage)
+    except hvac.exceptions.InvalidPath:
+        pass
     kv.update_metadata(path=stage, custom_metadata={"candlefish-run": run, "candlefish-base": str(base)})
     kv.create_or_update_secret(path=stage, secret={"value": value}, cas=0)
     kv.read_secret_metadata(path=stage)  # test: read the pending value back

@@ -11,6 +11,8 @@ ROTATION_RETRY_MAX_SECONDS = envint("ROTATION_RETRY_MAX_SECONDS", 3600, minimum=
 ROTATION_OVERLAP_HOURS = envint("ROTATION_OVERLAP_HOURS", 24, minimum=0)
 ROTATION_MISSED_GRACE_HOURS = envint("ROTATION_MISSED_GRACE_HOURS", 24, minimum=0)
 ROTATION_HOOK_TIMEOUT = envint("ROTATION_HOOK_TIMEOUT", 10, minimum=1)
+# Runs per `rotation.advance_chunk` task (the scheduler's path): they share one transaction per step.
+ROTATION_CHUNK_SIZE = envint("ROTATION_CHUNK_SIZE", 50, minimum=1)
 
 # A running sync whose heartbeat is older than this (seconds) lost its worker: it is marked
 # abandoned and the next sync of its backend proceeds. A live run beats every few seconds.

@@ -95,11 +95,38 @@ def record(action: str, *, actor, target=None, data: dict | None = None, request
     unregistered action or data that is not a JSON-safe dict (or carries a key such as
     "password" that may only hold a secret), TypeError for a target that is not a saved model.
     """
-    if not actions.is_registered(action):
-        raise ValueError(f"audit action {action!r} is not registered (secrets_admin/audit/actions.py)")
+    alias = _write_alias("record")
+    row = _row(action, actor, target, data, request)
+    return _entry(row, _insert(connections[alias], row), alias)
+
+
+def record_many(items, *, actor) -> list[AuditEntry]:
+    """record() for many changes made in one transaction by one actor (the rotation engine's
+    chunks): `items` is [(action, target, data)], written in that order with one INSERT
+    statement on PostgreSQL. Same checks and errors as record(); every entry or none."""
+    alias = _write_alias("record_many")
+    rows = [_row(action, actor, target, data, None) for action, target, data in items]
+    if not rows:
+        return []
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        ids = _insert_many(connection, rows)
+    else:
+        ids = [_insert(connection, row) for row in rows]
+    return [_entry(row, pk, alias) for row, pk in zip(rows, ids, strict=True)]
+
+
+def _write_alias(name: str) -> str:
     alias = router.db_for_write(AuditEntry)
     if not connections[alias].in_atomic_block:
-        raise NotInTransaction("audit.record() must be called inside the change's transaction.atomic()")
+        raise NotInTransaction(f"audit.{name}() must be called inside the change's transaction.atomic()")
+    return alias
+
+
+def _row(action: str, actor, target, data, request) -> tuple:
+    """(content, data_text, user, digest) of one entry, every check done before anything is written."""
+    if not actions.is_registered(action):
+        raise ValueError(f"audit action {action!r} is not registered (secrets_admin/audit/actions.py)")
     user, actor_name = _actor(actor)
     target_type, target_id, target_repr = _target(target)
     payload = chain.normalise_data(data)
@@ -119,8 +146,11 @@ def record(action: str, *, actor, target=None, data: dict | None = None, request
     )
     # The canonical JSON of `data` is written once: it is hashed and it is what PostgreSQL stores.
     data_text = chain.encode_data(payload)
-    digest = chain.content_hash(*content, data_text=data_text)
-    pk = _insert(connections[alias], content, data_text, user.pk if user else None, digest)
+    return content, data_text, user, chain.content_hash(*content, data_text=data_text)
+
+
+def _entry(row: tuple, pk: int, alias: str) -> AuditEntry:
+    content, _, user, digest = row
     # Positional values in field order: Django's fast path for building an instance (from_db's).
     entry = AuditEntry(pk, None, content[0], user.pk if user else None, *content[1:], digest, "", "", None)
     if user is not None:
@@ -133,24 +163,40 @@ def record(action: str, *, actor, target=None, data: dict | None = None, request
 # PostgreSQL the values go as they are (`data` as its canonical JSON text); elsewhere the fields
 # prepare them, so each database gets what Django would send.
 _COLUMNS = (*chain.CONTENT, "actor_id", "content_hash")
+_PLACEHOLDERS = f"({', '.join(['%s::jsonb' if c == 'data' else '%s' for c in _COLUMNS])}, '', '')"
 _INSERT = (
     f"INSERT INTO audit_auditentry ({', '.join(_COLUMNS)}, prev_hash, hash) "  # noqa: S608 (constant column names)
-    f"VALUES ({', '.join(['%s::jsonb' if c == 'data' else '%s' for c in _COLUMNS])}, '', '')"
+    f"VALUES {_PLACEHOLDERS}"
 )
 _INSERT_ORM = _INSERT.replace("%s::jsonb", "%s")
 
 
-def _insert(connection, content: tuple, data_text: str, actor_id, digest: str) -> int:
+def _pg_values(row: tuple) -> list:
+    content, data_text, user, digest = row
+    return [*content[:-1], data_text, user.pk if user else None, digest]
+
+
+def _insert(connection, row: tuple) -> int:
     returning = connection.features.can_return_columns_from_insert
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_INSERT + " RETURNING id", [*content[:-1], data_text, actor_id, digest])
+            cursor.execute(_INSERT + " RETURNING id", _pg_values(row))
             return cursor.fetchone()[0]
+        content, _, user, digest = row
         fields = [AuditEntry._meta.get_field(name) for name in _COLUMNS]
-        values = (*content, actor_id, digest)
+        values = (*content, user.pk if user else None, digest)
         prepared = [field.get_db_prep_save(v, connection) for field, v in zip(fields, values, strict=True)]
         cursor.execute(_INSERT_ORM + (" RETURNING id" if returning else ""), prepared)
         return cursor.fetchone()[0] if returning else cursor.lastrowid
+
+
+def _insert_many(connection, rows: list[tuple]) -> list[int]:
+    """One PostgreSQL INSERT for many entries; ids in the order given (one statement's ids come
+    from one sequence, in VALUES order)."""
+    sql = _INSERT.replace(f"VALUES {_PLACEHOLDERS}", "VALUES " + ", ".join([_PLACEHOLDERS] * len(rows)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " RETURNING id", [value for row in rows for value in _pg_values(row)])
+        return sorted(found[0] for found in cursor.fetchall())
 
 
 def raise_chain_alert(outcome: chain.Outcome) -> None:

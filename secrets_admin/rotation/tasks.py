@@ -41,3 +41,12 @@ def retire() -> dict:
     from secrets_admin.rotation.services.retire import retire_due
 
     return retire_due()
+
+
+@shared_task(name="rotation.advance_chunk", ignore_result=True)
+def advance_chunk(run_ids: list[int]) -> dict:
+    """Run the steps of many runs (the scheduler's chunks), one transaction per step for all of
+    them (see services.chunks)."""
+    from secrets_admin.rotation.services.chunks import advance_chunk as run_chunk
+
+    return run_chunk(run_ids)

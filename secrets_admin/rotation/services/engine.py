@@ -107,6 +107,15 @@ def _one_step(run: RotationRun, row: RotationStep, owner: str) -> tuple[Rotation
     """Run one step and record its outcome; returns the run and the next step's log row (None
     when the run stops here: done, failed, retrying later, or its lease was lost)."""
     name = run.step
+    state, error, elapsed = run_step(run, name)
+    if error is None:
+        return outcomes.step_done(run, row, state, owner=owner, next_step=NEXT[name], duration_ms=elapsed)
+    return outcomes.step_failed(run, row, error, owner=owner, duration_ms=elapsed), None
+
+
+def run_step(run: RotationRun, name: str) -> tuple[dict, StepFailed | None, int]:
+    """Step `name` of `run` against its backend, no transaction open: (the run's new state
+    facts, the failure or None, milliseconds). Used by advance() and by chunks (many runs)."""
     strategy = get_strategy(run.strategy)
     ctx = StepContext(run=run, secret=run.secret, backend=None, token=run.token, state=dict(run.state_data))
     crash_point(f"before:{name}")
@@ -123,10 +132,7 @@ def _one_step(run: RotationRun, row: RotationStep, owner: str) -> tuple[Rotation
         log.exception("rotation run %s: step %s raised", run.pk, name)
         error = StepFailed(f"unexpected error ({type(exc).__name__})", permanent=False)
     crash_point(f"after:{name}")
-    elapsed = int((time.monotonic() - started) * 1000)
-    if error is None:
-        return outcomes.step_done(run, row, ctx.state, owner=owner, next_step=NEXT[name], duration_ms=elapsed)
-    return outcomes.step_failed(run, row, error, owner=owner, duration_ms=elapsed), None
+    return ctx.state, error, int((time.monotonic() - started) * 1000)
 
 
 def _words(exc: BackendError) -> str:

@@ -15,10 +15,11 @@ from django.utils import timezone
 from secrets_admin.alerts import events
 from secrets_admin.alerts.models import Alert
 from secrets_admin.alerts.services.alerting import raise_alert, resolve_alert
-from secrets_admin.audit.services import record
+from secrets_admin.audit.services import record, record_many
 from secrets_admin.inventory.services.status import NO_FACTS, due_facts, refresh
 from secrets_admin.rotation import actions, live
 from secrets_admin.rotation.models import RotationRun, RotationStep
+from secrets_admin.rotation.services.rows import update_each
 
 log = logging.getLogger(__name__)
 ENGINE = "celery:rotation"
@@ -40,37 +41,51 @@ def exhausted_key(run: RotationRun) -> str:
     return f"{events.ROTATION_RETRIES_EXHAUSTED}:inventory.secret:{run.secret_id}"
 
 
-def _finish_row(row: RotationStep, *, ok: bool, duration_ms: int, error: str = "", facts=None) -> None:
+def fill_row(row: RotationStep, *, ok: bool, duration_ms: int, error: str = "", facts=None) -> None:
     row.ok, row.error, row.duration_ms, row.finished_at = ok, error, duration_ms, timezone.now()
     row.facts = facts or {}
-    row.save(update_fields=["ok", "error", "duration_ms", "finished_at", "facts"])
+
+
+def _finish_row(row: RotationStep, *, ok: bool, duration_ms: int, error: str = "", facts=None) -> None:
+    fill_row(row, ok=ok, duration_ms=duration_ms, error=error, facts=facts)
+    if row.pk is None:  # a chunk writes its step rows with their outcome (chunks.py)
+        row.save()
+    else:
+        row.save(update_fields=["ok", "error", "duration_ms", "finished_at", "facts"])
+
+
+def done_fields(state: dict, next_step: str, now) -> dict:
+    """What a run's row becomes when a step succeeded: the next step with a renewed lease, or
+    ("done") finished with its new version, the lease let go and the old version's retire time."""
+    fields = {"step": next_step, "state_data": state, "attempt": 0, "error": "", "updated_at": now}
+    if next_step != "done":
+        fields["lease_expires_at"] = now + timedelta(seconds=settings.ROTATION_LEASE_SECONDS)
+        return fields
+    fields.update(
+        state=RotationRun.State.FINISHED,
+        finished_at=now,
+        new_version_id=str(state.get("new_version_id", ""))[:200],
+        lease_owner="",
+        lease_expires_at=None,
+        retire_after=_retire_after(state),
+    )
+    return fields
 
 
 def step_done(run: RotationRun, row, state: dict, *, owner: str, next_step: str, duration_ms: int):
     """The step succeeded: move the run to `next_step` ("done": finished), renewing the lease and
     opening the next step's log row in the same transaction. Returns (run, next row or None)."""
     now = timezone.now()
-    fields = {"step": next_step, "state_data": state, "attempt": 0, "error": "", "updated_at": now}
+    fields = done_fields(state, next_step, now)
     done = next_step == "done"
-    if not done:
-        fields["lease_expires_at"] = now + timedelta(seconds=settings.ROTATION_LEASE_SECONDS)
     following = None
-    if done:
-        fields.update(
-            state=RotationRun.State.FINISHED,
-            finished_at=now,
-            new_version_id=str(state.get("new_version_id", ""))[:200],
-            lease_owner="",
-            lease_expires_at=None,
-            retire_after=_retire_after(state),
-        )
     with transaction.atomic():
-        _finish_row(row, ok=True, duration_ms=duration_ms, facts=_facts(state))
+        _finish_row(row, ok=True, duration_ms=duration_ms, facts=step_facts(state))
         moved = RotationRun.objects.filter(pk=run.pk, lease_owner=owner, state=Running).update(**fields)
         if moved:
             for name, value in fields.items():
                 setattr(run, name, value)
-            data = {"step": row.name, "attempt": row.attempt, "duration_ms": duration_ms, **_facts(state)}
+            data = {"step": row.name, "attempt": row.attempt, "duration_ms": duration_ms, **step_facts(state)}
             record(actions.STEP_FINISHED, actor=ENGINE, target=run, data=data)
             if done:
                 _finished(run, now)
@@ -84,19 +99,33 @@ def step_done(run: RotationRun, row, state: dict, *, owner: str, next_step: str,
 
 
 def _finished(run: RotationRun, now) -> None:
-    secret = run.secret
-    secret.last_rotated = now
+    finished_many([run], now)
+
+
+def finished_many(runs: list[RotationRun], now) -> None:
+    """In the caller's transaction: the secrets of these just-finished runs are rotated (due date
+    and status recomputed, saved in one statement), one `rotation.run.finished` entry per run,
+    and their open rotation alerts resolved (one query finds them)."""
     # Only a graceful run renews (DueFacts.renewed_until): other strategies skip that lookup.
-    facts = due_facts([secret.pk], renewals=run.strategy == "graceful").get(secret.pk, NO_FACTS)
-    refresh(secret, facts=facts)
-    secret.save(update_fields=["last_rotated", "next_due", "status"])
-    record(
-        actions.RUN_FINISHED,
-        actor=ENGINE,
-        target=run,
-        data={"secret": str(secret), "new_version_id": run.new_version_id, "strategy": run.strategy},
-    )
-    keys = [failed_key(run), exhausted_key(run), f"{events.ROTATION_MISSED}:inventory.secret:{secret.pk}"]
+    renewals = any(run.strategy == "graceful" for run in runs)
+    facts = due_facts([run.secret_id for run in runs], renewals=renewals)
+    secrets = []
+    for run in runs:
+        secret = run.secret
+        secret.last_rotated = now
+        refresh(secret, facts=facts.get(secret.pk, NO_FACTS))
+        secrets.append(secret)
+    update_each(secrets, ["last_rotated", "next_due", "status"])
+    keys, entries = [], []
+    for run in runs:
+        data = {"secret": str(run.secret), "new_version_id": run.new_version_id, "strategy": run.strategy}
+        entries.append((actions.RUN_FINISHED, run, data))
+        keys += [
+            failed_key(run),
+            exhausted_key(run),
+            f"{events.ROTATION_MISSED}:inventory.secret:{run.secret_id}",
+        ]
+    record_many(entries, actor=ENGINE)
     for key in Alert.objects.filter(key__in=keys, state=Alert.State.OPEN).values_list("key", flat=True):
         resolve_alert(key, actor=ENGINE)
 
@@ -174,7 +203,7 @@ def _retry_later(run_id: int, wait: float) -> None:
         log.warning("could not queue the retry of rotation run %s; the reconciler will", run_id)
 
 
-def _facts(state: dict) -> dict:
+def step_facts(state: dict) -> dict:
     """What a step log shows of the run's state: scalars only (the state never holds values)."""
     return {k: v for k, v in state.items() if isinstance(v, str | int | float | bool) or v is None}
 
