@@ -54,6 +54,8 @@ URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/c
 SECRETS = int(os.environ.get("BENCH_ROTATION_SECRETS", "1000"))
 WORKERS = tuple(int(n) for n in os.environ.get("BENCH_ROTATION_WORKERS", "1,4").split(","))
 PAIRS = int(os.environ.get("BENCH_ROTATION_PAIRS", "2"))  # A/B pairs per worker count
+# ROTATION_CHUNK_LANES of the engine's workers; "2,1" also runs the in-line recording in each pair.
+LANES = tuple(int(n) for n in os.environ.get("BENCH_ROTATION_LANES", "2").split(","))
 GOAL, STRETCH = 0.7, 0.85
 
 
@@ -237,32 +239,43 @@ def main() -> int:
         log = open(work / "sequencer.log", "ab")  # noqa: SIM115 (closed with the process)
         sequencer = subprocess.Popen([sys.executable, "manage.py", "run_sequencer"], cwd=ROOT, env=env,
                                      stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-        rounds, ratios, checks = [], {}, []
+        rounds, ratios, checks = [], {str(lanes): {} for lanes in LANES}, []
         for processes in WORKERS:
-            worker = start_worker(env, processes, work / f"worker-{processes}.log")
-            try:
-                pairs = []
-                for i in range(PAIRS):  # A/B/A/B
-                    a = engine_round(bao, f"e{processes}-{i}", [worker.pid, sequencer.pid])
-                    b = raw_round(bao, f"r{processes}-{i}", processes)
-                    rounds += [{"workers": processes, "kind": "engine", **_round(a)},
-                               {"workers": processes, "kind": "raw", **_round(b)}]  # fmt: skip
-                    checks += [a["finished"] == SECRETS, a["one_new_version_each"], b["one_new_version_each"]]
-                    pairs.append(a["per_s"] / b["per_s"])
-                    print(f"workers={processes} engine {a['per_s']:.0f}/s raw {b['per_s']:.0f}/s", flush=True)
-                ratios[str(processes)] = round(statistics.mean(pairs), 3)
-            finally:
-                worker.terminate()
-                worker.wait(60)
+            pairs = {lanes: [] for lanes in LANES}
+            for i in range(PAIRS):  # A/B/A/B (A: the engine at each lane count in turn)
+                engine = {}
+                for lanes in LANES:
+                    logfile = work / f"worker-{processes}-{lanes}.log"
+                    worker = start_worker({**env, "ROTATION_CHUNK_LANES": str(lanes)}, processes, logfile)
+                    try:
+                        prefix = f"e{processes}-{lanes}-{i}"
+                        engine[lanes] = engine_round(bao, prefix, [worker.pid, sequencer.pid])
+                    finally:
+                        worker.terminate()
+                        worker.wait(60)
+                b = raw_round(bao, f"r{processes}-{i}", processes)
+                for lanes, a in engine.items():
+                    rounds.append({"workers": processes, "kind": "engine", "lanes": lanes, **_round(a)})
+                    checks += [a["finished"] == SECRETS, a["one_new_version_each"]]
+                    pairs[lanes].append(a["per_s"] / b["per_s"])
+                rounds.append({"workers": processes, "kind": "raw", **_round(b)})
+                checks.append(b["one_new_version_each"])
+                shown = " ".join(f"engine(lanes={n}) {a['per_s']:.0f}/s" for n, a in engine.items())
+                print(f"workers={processes} {shown} raw {b['per_s']:.0f}/s", flush=True)
+            for lanes, values in pairs.items():
+                ratios[str(lanes)][str(processes)] = round(statistics.mean(values), 3)
         sequencer.terminate()
         sequencer.wait(30)
         chain_ok = chain_verifies()
-        worst = min(ratios.values())
+        main_ratios = ratios[str(LANES[0])]  # the goal is judged at the first lane count
+        worst = min(main_ratios.values())
         result = {
             "secrets_per_round": SECRETS,
             "pairs": PAIRS,
+            "lanes": LANES[0],
             "rounds": rounds,
-            "ratio_engine_over_raw": ratios,
+            "ratio_engine_over_raw": main_ratios,
+            "ratio_by_lanes": ratios,
             "steps": step_percentiles(),
             "every_secret_one_new_version": all(checks),
             "chain_verifies": chain_ok,
