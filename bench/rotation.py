@@ -21,8 +21,12 @@ at a time, as each of the raw loop's N threads does; both talk to the same OpenB
 keep-alive session per process or thread. The engine starts its runs the way the rotation.schedule
 beat does (services/chunks.py: `start_runs` records every run and its `rotation.run.started`
 entry in one transaction and queues them as `rotation.advance_chunk` tasks of
-ROTATION_CHUNK_SIZE runs); a worker records each step of a chunk's runs in one transaction,
-with one audit entry per run and step, before the next step's backend calls.
+ROTATION_CHUNK_SIZE runs); a worker records each step of a chunk's runs in one transaction per
+lane (ROTATION_CHUNK_LANES, default 2), with one audit entry per run and step, before that lane's
+next step's backend calls; one lane's recording commits on a second connection while the other
+lane's calls run. BENCH_ROTATION_LANES (default "2") gives the workers' lane counts; "2,1" runs an
+engine round at each count in every pair (a fresh worker each: A1, A2, then B), and the goal is
+judged at the first.
 
 Engine time: from start_runs to the last run finished (starting is part of the work: the runs,
 their audit entries and the queued tasks). CPU seconds (user+sys) are reported for each round:
@@ -30,8 +34,8 @@ the engine's worker processes, the sequencer and this process, or this process f
 plus OpenBao's for both (PostgreSQL's own are left out). Checks: every secret of every round
 gained exactly one version and its inventory run finished; afterwards the audit chain is linked
 and verifies in full. Reported: throughput per round, the ratio engine/raw at each worker count
-(mean over the two pairs), p50/p95 of each step's duration. Goal: ratio >= 0.7 (stretch 0.85).
-Last line: RESULT {json}.
+(mean over the two pairs; per lane count in ratio_by_lanes), p50/p95 of each step's duration.
+Goal: ratio >= 0.7 (stretch 0.85). Last line: RESULT {json}.
 """
 
 import json

@@ -102,3 +102,54 @@ def test_a_worker_killed_with_a_lane_recording_in_flight_leaves_runs_to_the_reco
         assert run.new_version_id == get_backend("vault").current_version(secret.path)
     for run in first_lane:
         assert AuditEntry.objects.filter(action="rotation.run.resumed", target_id=str(run.pk)).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_chunk_asks_for_its_hooks_once_with_the_one_run_answers(make_secret, django_assert_num_queries):
+    from secrets_admin.inventory.models import RotationPolicy
+    from secrets_admin.rotation import hooks
+    from secrets_admin.rotation.models import RotationHook
+
+    own, shared, plain = (make_secret(f"secret/lanes/hook-{n}") for n in ("own", "shared", "plain"))
+    like = {"kind": "api_key", "strategy": own.rotation_policy.strategy}
+    policy = RotationPolicy.objects.create(name="hooked keys", **like)
+    plain.rotation_policy = RotationPolicy.objects.create(name="plain keys", **like)
+    plain.save()
+    own.rotation_policy = shared.rotation_policy = policy
+    own.save()
+    shared.save()
+    mine = RotationHook.objects.create(secret=own, host="own.example", encrypted_url="x", encrypted_key="x")
+    theirs = RotationHook.objects.create(policy=policy, host="p", encrypted_url="x", encrypted_key="x")
+    expected = [hooks.hook_for(s) for s in (own, shared, plain)]
+    assert expected == [mine, theirs, None]
+    with django_assert_num_queries(1):
+        hooks.prefetch([own, shared, plain])
+        assert [hooks.hook_for(s) for s in (own, shared, plain)] == expected
+
+
+@pytest.mark.django_db
+def test_a_chunk_makes_the_raw_loops_openbao_calls_and_no_more(api_key_secret, openbao, monkeypatch):
+    """bench/rotation.py compares the engine with a raw hvac loop making the same calls: keep it so."""
+    import hvac.adapters
+
+    from bench.support.rotation_raw import rotate
+
+    secrets = [api_key_secret("vault", f"old-{i}") for i in range(3)]
+    calls = []
+    request = hvac.adapters.JSONAdapter.request
+
+    def counted(self, method, url, *args, **kwargs):
+        if "/secret/" in url:  # KV calls (a first lookup of the mounts is once per process)
+            calls.append((method.upper(), url))
+        return request(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(hvac.adapters.JSONAdapter, "request", counted)
+    runs, _ = chunks.start_runs(secrets, actor="celery:rotation.schedule", reason="schedule")
+    assert chunks.advance_chunk([run.pk for run in runs]) == {"skipped": 0, "finished": 3}
+    engine = len(calls)
+    calls.clear()
+    raw = hvac.Client(url=openbao.url, token=openbao.token)
+    raw.secrets.kv.v2.create_or_update_secret(path="lanes/raw-key", secret={"value": "old"})
+    calls.clear()
+    rotate(openbao.url, openbao.token, "lanes/raw-key", "new")
+    assert engine == 3 * len(calls) == 3 * 12

@@ -34,7 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from secrets_admin.audit.services import actor_name, record_many
-from secrets_admin.rotation import actions, live
+from secrets_admin.rotation import actions, hooks, live
 from secrets_admin.rotation.crashpoints import crash_point
 from secrets_admin.rotation.models import RotationRun, RotationStep
 from secrets_admin.rotation.services import outcomes, recorder
@@ -181,6 +181,7 @@ def advance_chunk(run_ids: list[int], *, owner: str | None = None) -> dict:
     owner = owner or new_owner()
     runs = claim_many(list(run_ids), owner, timezone.now())
     counts = {"skipped": len(set(run_ids)) - len(runs)}
+    hooks.prefetch([run.secret for run in runs])
     width = -(-len(runs) // recorder.lanes()) or 1
     lanes = [runs[i : i + width] for i in range(0, len(runs), width)]
     pending = [None] * len(lanes)
