@@ -54,7 +54,7 @@ def test_lanes_record_on_a_second_connection_and_never_run_a_step_before_its_int
     assert len(seen) == 6 * 4
     connection.ensure_connection()
     main = connection.connection.info.backend_pid
-    assert recorded_on and main not in recorded_on  # 8 recordings (4 steps x 2 lanes), none in line
+    assert len(recorded_on) == 1 and main not in recorded_on  # 8 recordings, one other connection
     for run in RotationRun.objects.filter(pk__in=[r.pk for r in runs]):
         assert (run.state, run.step, run.lease_owner) == ("finished", "done", "")
         assert [run.state_data[f"{step}_calls"] for step in STEPS] == [1, 1, 1, 1]  # each step once
