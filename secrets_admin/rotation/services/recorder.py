@@ -26,7 +26,7 @@ _pool_pid = 0
 
 
 def lanes() -> int:
-    return max(1, int(getattr(settings, "ROTATION_CHUNK_LANES", 2)))
+    return max(1, int(getattr(settings, "ROTATION_CHUNK_LANES", 1)))
 
 
 def overlapping() -> bool:
