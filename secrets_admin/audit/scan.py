@@ -18,6 +18,8 @@ import logging
 import multiprocessing
 import re
 
+import psycopg  # imported here, not in the forked child (no import lock taken after the fork)
+
 from secrets_admin.audit import chain
 
 log = logging.getLogger(__name__)
@@ -83,8 +85,6 @@ def _child(params: dict, middle: int, accepted: frozenset, pipe) -> None:
     """Check the entries after `middle`, from the stored hash of entry `middle`, on a connection
     of its own (never the parent's, which it inherited). Sends (start hash, outcome) or, when
     entry `middle` is not there, (None, None); an error is sent as its text."""
-    import psycopg
-
     try:
         with psycopg.connect(**params, autocommit=True) as connection, connection.cursor() as cursor:
             cursor.execute("SELECT hash FROM audit_auditentry WHERE sequence = %s", [middle])
