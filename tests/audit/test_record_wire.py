@@ -112,3 +112,23 @@ def test_execute_wrappers_and_record_many_see_the_same_rows():
     stored = AuditEntry.objects.filter(pk__in=[e.pk for e in many]).order_by("id")
     assert [row.data["i"] for row in stored] == [0, 1, 2]
     assert [row.content_hash for row in stored] == [e.content_hash for e in many]
+
+
+def test_the_actor_index_holds_people_only_and_serves_their_lookups(django_user_model):
+    alice = django_user_model.objects.create_user(username="alice-wire", password="x" * 16)
+    with transaction.atomic():
+        services.record(THING_DONE, actor=alice)
+        services.record(THING_DONE, actor="celery:sync")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT id FROM audit_auditentry WHERE actor_id = %s", [alice.pk])
+        plan = " ".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'audit_actor_user_idx'")
+        (definition,) = cursor.fetchone()
+    assert "audit_actor_user_idx" in plan  # the "person" filter and ON DELETE SET NULL use it
+    assert definition.endswith("WHERE (actor_id IS NOT NULL)")
+    alice.delete()  # Django's SET NULL finds her entries through it; the chain content is kept
+    assert list(AuditEntry.objects.order_by("id").values_list("actor_id", "actor_name")) == [
+        (None, "alice-wire"),
+        (None, "celery:sync"),
+    ]
