@@ -67,6 +67,7 @@ GOALS = {
     "incremental_10k_s": 0.5,
 }
 ACTION = "bench.change.made"
+SEQUENCER = "bench-audit-sequencer"  # its application_name, to find its backend
 
 
 def setup_django(openbao) -> dict:
@@ -173,6 +174,16 @@ def run_writers(mode: str) -> dict:
         "writer_cpu_us_per_entry": round(sum(a for a, _ in cpu) / entries * 1e6, 1),
         "load": loadavg(),
     }
+
+
+def sequencer_seconds(pid: int) -> float:
+    """CPU seconds of the sequencer process and of its PostgreSQL backend (by application_name)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [SEQUENCER])
+        found = cursor.fetchone()
+    return stack.cpu_seconds(pid) + (stack.cpu_seconds(found[0]) if found else 0.0)
 
 
 def wait_linked(timeout: float = 120) -> None:
@@ -282,14 +293,23 @@ def main() -> int:
         try:
             env = setup_django(openbao)
             empty_ledger()
+            named = f"{URL}{'&' if '?' in URL else '?'}application_name={SEQUENCER}"
             sequencer_process = subprocess.Popen(
-                [sys.executable, "manage.py", "run_sequencer"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL
+                [sys.executable, "manage.py", "run_sequencer"],
+                cwd=ROOT,
+                env={**env, "DATABASE_URL": named},
+                stdin=subprocess.DEVNULL,
             )
             result["writers_v1"] = run_writers("v1")
             print(f"v1 writers: {result['writers_v1']}", flush=True)
+            sequencer_cpu = sequencer_seconds(sequencer_process.pid)
             result["writers"] = run_writers("v2")
-            print(f"v2 writers: {result['writers']}", flush=True)
             wait_linked()
+            # The sequencer's share of the two cores while it linked v2's entries (process + backend).
+            sequencer_cpu = sequencer_seconds(sequencer_process.pid) - sequencer_cpu
+            per_entry = sequencer_cpu / (WRITERS * CHANGES) * 1e6
+            result["writers"]["sequencer_cpu_us_per_entry"] = round(per_entry, 1)
+            print(f"v2 writers: {result['writers']}", flush=True)
             result["chain"] = chain_facts()
             print(f"chain after the writers: {result['chain']}", flush=True)
             # After v2's lag and chain were measured, so the reference cannot delay v2's links.
