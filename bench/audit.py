@@ -12,7 +12,11 @@ way production runs it. DEBUG is off, as in production.
    changes, one entry per transaction. Baseline: the same work in the v1 design, every writer
    taking the global chain lock and reading the head inside its transaction (what v1's record()
    did). Goals: v2 >= 3,000 entries/s; afterwards every entry linked, sequence 1..N without a
-   gap, full verification clean; sequencer lag (linked_at - created_at) p95 <= 1 s.
+   gap, full verification clean; sequencer lag (linked_at - created_at) p95 <= 1 s. Reference
+   (not a goal): the ceiling, the same rows from 16 processes through psycopg alone, one
+   autocommit INSERT each (no Django, one round trip and one durable commit per entry), which
+   no transaction-per-entry writer can beat on this machine; its CPU per entry beside v2's says
+   what part of v2's cost is the database's.
 2. Slow backend: an inventory edit whose OpenBao call takes 2 s (a proxy delays the PATCH) runs
    while another user logs in (django.contrib.auth.login: session, axes, last_login, the audited
    `auth.login.succeeded` entry). 50 logins, each started while a change waits on OpenBao.
@@ -71,6 +75,7 @@ GOALS = {
     "incremental_10k_s": 0.5,
 }
 ACTION = "bench.change.made"
+SEQUENCER = "bench-audit-sequencer"  # its application_name, to find its backend
 
 
 def setup_django(openbao) -> dict:
@@ -114,9 +119,12 @@ def loadavg() -> float:
 # --- 1. writers ---------------------------------------------------------------------------------
 
 
-def _writer(n: int, v1: bool, start, results) -> None:
+def _writer(n: int, mode: str, start, results) -> None:
     """One writer process: CHANGES transactions, one entry each; reports its own and its
-    backend's CPU seconds."""
+    backend's CPU seconds. `mode` "v2" is record() in transaction.atomic(), "v1" the same after
+    v1's lock and head read, "ceiling" the same rows (record()'s checks and hashes included)
+    sent by psycopg alone, one autocommit INSERT each: one round trip and one durable commit
+    per entry, the least a transaction per entry can cost, whatever the Python above it."""
     from django.db import connection, transaction
 
     from secrets_admin.audit import sequencer, services
@@ -127,26 +135,35 @@ def _writer(n: int, v1: bool, start, results) -> None:
         backend = cursor.fetchone()[0]
     cpu_before = (time.process_time(), stack.cpu_seconds(backend))
     start.wait()
-    for i in range(CHANGES):
-        with transaction.atomic():
-            if v1:  # v1's record(): the global lock until commit, then the head read
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [sequencer.CHAIN_LOCK_KEY])
-                    cursor.execute(
-                        "SELECT sequence, hash FROM audit_auditentry ORDER BY sequence DESC LIMIT 1"
-                    )
-            services.record(ACTION, actor=f"writer:{n}", data={"i": i, "writer": n, "v1": v1})
+    if mode == "ceiling":
+        raw = connection.connection
+        raw.autocommit = True
+        cursor, sql = raw.cursor(), services._INSERT + " RETURNING id"
+        for i in range(CHANGES):
+            row = services._row(ACTION, f"writer:{n}", None, {"i": i, "writer": n, "mode": mode}, None)
+            cursor.execute(sql, services._pg_values(row))
+            cursor.fetchone()
+    else:
+        for i in range(CHANGES):
+            with transaction.atomic():
+                if mode == "v1":  # v1's record(): the global lock until commit, then the head read
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [sequencer.CHAIN_LOCK_KEY])
+                        cursor.execute(
+                            "SELECT sequence, hash FROM audit_auditentry ORDER BY sequence DESC LIMIT 1"
+                        )
+                services.record(ACTION, actor=f"writer:{n}", data={"i": i, "writer": n, "mode": mode})
     results.put((time.process_time() - cpu_before[0], stack.cpu_seconds(backend) - cpu_before[1]))
     connection.close()
 
 
-def run_writers(v1: bool) -> dict:
+def run_writers(mode: str) -> dict:
     from django.db import connections
 
     connections.close_all()  # children must not share the parent's connection
     context = multiprocessing.get_context("fork")
     start, results = context.Event(), context.Queue()
-    workers = [context.Process(target=_writer, args=(n, v1, start, results)) for n in range(WRITERS)]
+    workers = [context.Process(target=_writer, args=(n, mode, start, results)) for n in range(WRITERS)]
     for worker in workers:
         worker.start()
     time.sleep(1.0)  # every child connected
@@ -163,7 +180,18 @@ def run_writers(v1: bool) -> dict:
         "entries_per_s": round(entries / seconds, 1),
         "cpu_us_per_entry": round(sum(a + b for a, b in cpu) / entries * 1e6, 1),
         "writer_cpu_us_per_entry": round(sum(a for a, _ in cpu) / entries * 1e6, 1),
+        "load": loadavg(),
     }
+
+
+def sequencer_seconds(pid: int) -> float:
+    """CPU seconds of the sequencer process and of its PostgreSQL backend (by application_name)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [SEQUENCER])
+        found = cursor.fetchone()
+    return stack.cpu_seconds(pid) + (stack.cpu_seconds(found[0]) if found else 0.0)
 
 
 def wait_linked(timeout: float = 120) -> None:
@@ -187,7 +215,7 @@ def chain_facts() -> dict:
         cursor.execute(
             "SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM linked_at - created_at)),"
             " max(extract(epoch FROM linked_at - created_at)) FROM audit_auditentry"
-            " WHERE action = %s AND NOT (data->>'v1')::boolean",
+            " WHERE action = %s AND data->>'mode' = 'v2'",
             [ACTION],
         )
         lag_p95, lag_max = cursor.fetchone()
@@ -219,20 +247,29 @@ def main() -> int:
             env = setup_django(openbao)
             empty_ledger()
             if PARTS & {"1", "2"}:
+                named = f"{URL}{'&' if '?' in URL else '?'}application_name={SEQUENCER}"
                 sequencer_process = subprocess.Popen(
                     [sys.executable, "manage.py", "run_sequencer"],
                     cwd=ROOT,
-                    env=env,
+                    env={**env, "DATABASE_URL": named},
                     stdin=subprocess.DEVNULL,
                 )
             if "1" in PARTS:
-                result["writers_v1"] = run_writers(v1=True)
+                result["writers_v1"] = run_writers("v1")
                 print(f"v1 writers: {result['writers_v1']}", flush=True)
-                result["writers"] = run_writers(v1=False)
-                print(f"v2 writers: {result['writers']}", flush=True)
+                sequencer_cpu = sequencer_seconds(sequencer_process.pid)
+                result["writers"] = run_writers("v2")
                 wait_linked()
+                # The sequencer's share of the two cores while it linked v2's entries (process + backend).
+                sequencer_cpu = sequencer_seconds(sequencer_process.pid) - sequencer_cpu
+                per_entry = sequencer_cpu / (WRITERS * CHANGES) * 1e6
+                result["writers"]["sequencer_cpu_us_per_entry"] = round(per_entry, 1)
+                print(f"v2 writers: {result['writers']}", flush=True)
                 result["chain"] = chain_facts()
                 print(f"chain after the writers: {result['chain']}", flush=True)
+                # After v2's lag and chain were measured, so the reference cannot delay v2's links.
+                result["writers_ceiling"] = run_writers("ceiling")
+                print(f"psycopg alone (ceiling): {result['writers_ceiling']}", flush=True)
 
             if "2" in PARTS:
                 proxy, secret, people, login_user = audit_logins.setup(openbao, delay=BACKEND_DELAY)
@@ -267,6 +304,9 @@ def main() -> int:
         result["pass"]["sequencer_lag_p95_s"] = result["chain"]["lag_p95_s"] <= GOALS["sequencer_lag_p95_s"]
         result["ratios"]["writers_v2_over_v1"] = round(
             result["writers"]["entries_per_s"] / result["writers_v1"]["entries_per_s"], 2
+        )
+        result["ratios"]["writers_v2_over_ceiling"] = round(
+            result["writers"]["entries_per_s"] / result["writers_ceiling"]["entries_per_s"], 2
         )
     if "2" in PARTS:
         login = result["login"]
