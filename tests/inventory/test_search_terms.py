@@ -127,3 +127,22 @@ def test_the_windows_are_six_characters_within_one_column():
         windows, short = cursor.fetchone()
     # no window holds the newline between two columns; a text under six characters has none
     assert sorted(windows) == ["abcdef", "bcdefg", "cdefgh"] and short == []
+
+
+@requires_postgres
+def test_the_runtime_role_writes_and_searches_through_the_windows_index(estate):
+    """The production role (no ownership; deploy/postgres/roles.sh) maintains the index on insert
+    and calls inventory_grams for the term. The role is rolled back with the test."""
+    import uuid
+
+    from secrets_admin.audit.db_roles import grant_runtime_role
+
+    role = f"cf_runtime_{uuid.uuid4().hex[:8]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{role}" NOLOGIN')
+    grant_runtime_role(role)
+    with connection.cursor() as cursor:
+        cursor.execute(f'SET LOCAL ROLE "{role}"')
+    Secret.objects.create(backend="vault", path="secret/new/key-0500009", name="key-0500009")
+    found = search(Secret.objects.all(), "KEY-0500009").values_list("path", flat=True)
+    assert list(found) == ["secret/new/key-0500009"]
