@@ -41,9 +41,12 @@ def fill(secrets: int, rows: int) -> dict:
     from django.utils import timezone
 
     from secrets_admin.inventory.models import Secret
+    from secrets_admin.usage.services import daily
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE inventory_secret, usage_hourlyaccess, usage_lastread CASCADE")
+        cursor.execute(
+            "TRUNCATE inventory_secret, usage_hourlyaccess, usage_dailyaccess, usage_lastread CASCADE"
+        )
     now = timezone.now()
     vault = int(secrets * 0.7)
     batch = []
@@ -86,7 +89,8 @@ def fill(secrets: int, rows: int) -> dict:
             "INSERT INTO usage_lastread (path, last_read_at) SELECT path, max(hour) FROM usage_hourlyaccess "
             "WHERE operation = 'read' GROUP BY path"
         )
-        for table in ("inventory_secret", "usage_hourlyaccess", "usage_lastread"):
+        daily.rebuild()  # the daily rollup the ingest keeps beside the hours
+        for table in ("inventory_secret", "usage_hourlyaccess", "usage_dailyaccess", "usage_lastread"):
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute('SELECT count(*), sum("count") FROM usage_hourlyaccess')
         counted, requests = cursor.fetchone()

@@ -66,6 +66,14 @@ JOIN inventory_secret s ON s.id = %(first)s + ((i::bigint * 7919) %% %(count)s)
 ON CONFLICT DO NOTHING
 """
 
+# The hours summed per UTC day, as secrets_admin.usage.services.daily.rebuild writes them.
+DAILY = """
+INSERT INTO usage_dailyaccess (day, path, secret_id, identity, entity, operation, "count", last_hour, demo)
+SELECT (hour AT TIME ZONE 'UTC')::date, path, max(secret_id), identity, entity, operation, sum("count"),
+       max(hour), demo
+FROM usage_hourlyaccess GROUP BY 1, path, identity, entity, operation, demo
+"""
+
 
 def expected(size: int) -> dict:
     return {
@@ -127,6 +135,7 @@ TABLES = (
     "breakglass_grant",
     "audit_auditentry",
     "usage_hourlyaccess",
+    "usage_dailyaccess",
     "usage_lastread",
 )
 
@@ -138,7 +147,7 @@ def _fill(connection, size: int, want: dict) -> None:
         cursor.execute("SET LOCAL session_replication_role = replica")  # the ledger's triggers off
         cursor.execute(
             "TRUNCATE rotation_rotationrun, breakglass_grant, breakglass_accessrequest, audit_auditentry,"
-            " usage_hourlyaccess, usage_lastread CASCADE"
+            " usage_hourlyaccess, usage_dailyaccess, usage_lastread CASCADE"
         )
         cursor.execute(RUNS, {"mark": MARK, "runs": want["runs"], "count": size})
         cursor.execute(REQUESTS, {"who": _requester(cursor), "mark": MARK, "grants": want["grants"]})
@@ -154,3 +163,4 @@ def _fill(connection, size: int, want: dict) -> None:
             "INSERT INTO usage_lastread (path, last_read_at) SELECT path, max(hour) FROM usage_hourlyaccess"
             " WHERE operation = 'read' GROUP BY path"
         )
+        cursor.execute(DAILY)  # the daily rollup the ingest keeps beside the hours

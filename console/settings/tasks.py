@@ -83,6 +83,8 @@ CELERY_BEAT_SCHEDULE = {
     # Dashboard: recompute the stored figures (live events recompute them too; this covers the
     # ones no event announces: authenticators, verifications, the status beat).
     "dashboard-snapshot": {"task": "dashboard.snapshot", "schedule": 30.0},
+    # ... and rebuild the age histogram's counters from a scan (exact; compacts the triggers' rows).
+    "dashboard-age-reconcile": {"task": "dashboard.age_reconcile", "schedule": 900.0},
     # Compliance: the weekly digest to managers (Mondays 07:00 UTC; a week is sent once).
     "compliance-weekly-digest": {
         "task": "compliance.weekly_digest",

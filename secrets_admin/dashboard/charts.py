@@ -5,16 +5,37 @@ All three come from the stored rollup (services.snapshot), not from the aggregat
 Age and results are live too: the `dashboard.tiles` topic re-sends them (tables included, which
 carry the numbers) and charts.js redraws from the new tables."""
 
+from collections import OrderedDict
+
 from django.template.loader import render_to_string
 
 from secrets_admin.dashboard.services import snapshot
 from secrets_admin.dashboard.tiles import VIEWERS
 
+# The charts' HTML depends on the stored figures alone (nothing per person or per request), so
+# each computation is rendered once per process, not once per page load and socket: the trend's
+# 90-row table costs tens of ms to render. Keyed by the set's computed_at, which every recompute
+# moves, so a new computation is never served the old HTML; the 16 last used are kept.
+RENDERED: OrderedDict[tuple, str] = OrderedDict()
+RENDERED_KEPT = 16
+
+
+def _rendered(template: str, as_of, oob: bool, context: dict) -> str:
+    key = (template, as_of.isoformat(), oob)
+    html = RENDERED.get(key)
+    if html is None:
+        html = RENDERED[key] = render_to_string(template, context)
+        while len(RENDERED) > RENDERED_KEPT:
+            RENDERED.popitem(last=False)
+    else:
+        RENDERED.move_to_end(key)
+    return html
+
 
 def age_html(*, oob: bool = False, request=None) -> str:
     row = snapshot.current(request)
     context = {"age": row.figures["age"], "computed_at": row.computed_at, "oob": oob}
-    return render_to_string("dashboard/age.html", context, request=request)
+    return _rendered("dashboard/age.html", row.computed_at, oob, context)
 
 
 def render_age(request) -> str:
@@ -23,8 +44,9 @@ def render_age(request) -> str:
 
 def render_calendar(request) -> str:
     row = snapshot.current(request)
-    context = {"cal": row.figures["calendar"], "computed_at": row.as_of["calendar"]}
-    return render_to_string("dashboard/calendar.html", context, request=request)
+    as_of = row.as_of["calendar"]
+    context = {"cal": row.figures["calendar"], "computed_at": as_of}
+    return _rendered("dashboard/calendar.html", as_of, False, context)
 
 
 def trend_html(*, oob: bool = False, request=None) -> str:
@@ -36,7 +58,7 @@ def trend_html(*, oob: bool = False, request=None) -> str:
         "computed_at": row.computed_at,
         "oob": oob,
     }
-    return render_to_string("dashboard/trend.html", context, request=request)
+    return _rendered("dashboard/trend.html", row.computed_at, oob, context)
 
 
 def render_trend(request) -> str:

@@ -15,3 +15,18 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} as of {self.computed_at:%H:%M:%S}"
+
+
+class AgeCount(models.Model):
+    """Signed counts of present secrets per kind and UTC day of their age's start (last rotated,
+    else created, else discovered): the age histogram sums them per bucket instead of scanning
+    every secret. Rows are appended, never updated, by database triggers on inventory_secret in
+    the transaction that changes a secret (migration 0004), so concurrent writers never wait on a
+    shared counter row; services.age_counts rebuilds them from a full scan (beat, exact)."""
+
+    kind = models.CharField(max_length=20)
+    day = models.DateField(null=True)  # null: a secret with none of the three dates
+    n = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day}: {self.n:+d}"

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from secrets_admin.dashboard.services import refresh, snapshot
+from secrets_admin.dashboard.services import age_counts, refresh, snapshot
 
 
 @shared_task(name="dashboard.live_refresh", ignore_result=True)
@@ -19,3 +19,11 @@ def recompute_snapshot() -> bool:
     scores) is at most that old."""
     snapshot.recompute(names=(snapshot.PLANNING,))  # the slow set: the beat's alone, no lock
     return bool(refresh.run("beat", every_part=True))  # the live set, under the events' lock
+
+
+@shared_task(name="dashboard.age_reconcile")
+def reconcile_age_counts() -> int:
+    """Rebuild the age histogram's counters from a scan of the secrets (beat, every 15 minutes):
+    the triggers keep them exact, so this only compacts their appended rows, and repairs (and
+    logs) any drift, e.g. rows loaded with triggers off. Returns the (kind, day) counts fixed."""
+    return age_counts.rebuild()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from secrets_admin.backends import BackendError, backends_of_kind, get_backend
 from secrets_admin.inventory.models import Secret
-from secrets_admin.usage.models import HourlyAccess
+from secrets_admin.usage.models import DailyAccess, HourlyAccess
 from secrets_admin.usage.services import ingest
 
 SERVICES = {
@@ -54,6 +54,7 @@ def _seed_history(secrets) -> str:
     if newest is not None and newest > now - timedelta(days=1):
         return "demo read history already there"
     HourlyAccess.objects.filter(demo=True).delete()
+    DailyAccess.objects.filter(demo=True).delete()
     rng = random.Random(12)  # the same history on every machine
     this_hour = ingest.hour_of(now)
     counts: Counter = Counter()

@@ -1,6 +1,7 @@
 // Live fragments. htmx's websocket extension (ws-connect, see templates/console/_live.html)
 // swaps in the HTML the server renders; this script only refuses messages that are not
-// fragments for this page, and tells the reader whether the page is live.
+// fragments for this page, keeps open <details> open across swaps, and tells the reader whether
+// the page is live.
 (function () {
   "use strict";
   // Close codes the server uses to refuse a socket (console/consumers.py); htmx does not retry them.
@@ -33,8 +34,18 @@
     return true;
   }
 
+  // A fragment replaces its panel whole, so a <details> the reader opened would come back
+  // closed: the open ones (by id) are noted before each swap and opened again after it.
+  var opened = [];
   document.addEventListener("htmx:wsBeforeMessage", function (event) {
-    if (!isFragmentForThisPage(event.detail.message)) { event.preventDefault(); }
+    if (!isFragmentForThisPage(event.detail.message)) { event.preventDefault(); return; }
+    opened = Array.prototype.map.call(document.querySelectorAll("details[id][open]"), function (d) { return d.id; });
+  });
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    opened.forEach(function (id) {
+      var details = document.getElementById(id);
+      if (details && details.tagName === "DETAILS") { details.open = true; }
+    });
   });
   document.addEventListener("htmx:wsOpen", function (event) {
     say(event.target, "Live updates: on.");

@@ -42,7 +42,8 @@ def test_a_manager_sees_the_tiles_and_every_chart_drawn(stack, frank, tmp_path):
 
 def test_a_sync_redraws_the_charts_live_from_the_new_tables(stack, frank, carol):
     """The dashboard.tiles socket re-sends the age and results panels (their tables carry the
-    numbers); charts.js draws the new canvases and lets the replaced charts go."""
+    numbers); charts.js draws the new canvases and lets the replaced charts go; a <details> the
+    reader opened stays open across the swap."""
     page = frank.page()
     page.set_viewport_size(DESKTOP)
     page.goto(f"{stack.url}/")
@@ -53,6 +54,8 @@ def test_a_sync_redraws_the_charts_live_from_the_new_tables(stack, frank, carol)
     live = "#dashboard-age canvas[data-chart], #dashboard-trend canvas[data-chart]"
     page.eval_on_selector_all(live, "els => els.forEach(e => { e.dataset.before = '1'; })")
     assert page.locator(live).count() > 1
+    page.click("#trend-numbers summary")  # the reader opens the numbers beside the trend
+    page.eval_on_selector("#trend-numbers[open]", "e => { e.dataset.before = '1'; }")
 
     pressing = carol.page()
     pressing.goto(f"{stack.url}/inventory/runs/")
@@ -68,6 +71,9 @@ def test_a_sync_redraws_the_charts_live_from_the_new_tables(stack, frank, carol)
     )
     assert charts[0] == charts[1], f"charts left behind by the swap: {charts}"
     assert page.locator("#trend-table tbody tr").count() == 90  # the numbers beside the chart
+    # The swap replaced the <details> too, and it came back open (live.js keeps it so).
+    assert page.eval_on_selector("#trend-numbers", "e => [e.open, e.dataset.before || null]") == [True, None]
+    assert page.locator("#trend-table").is_visible()
     frank.watch.assert_clean(page)
     carol.watch.assert_clean(pressing)
     page.close()

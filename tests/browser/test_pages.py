@@ -126,6 +126,21 @@ def test_the_inventory_is_one_card_per_secret_on_a_phone(stack, carol):
     page.close()
 
 
+@pytest.mark.parametrize("width", [992, 1200, 1440])
+def test_the_main_menu_keeps_log_out_on_screen_at_desktop_widths(stack, carol, width):
+    """The security team's menu has the most entries; it wraps to a second row instead of pushing
+    the name and "Log out" past the window's edge, and no entry breaks inside its label."""
+    page = carol.page()
+    page.set_viewport_size({"width": width, "height": 760})
+    page.goto(f"{stack.url}/access/")
+    logout = page.get_by_role("button", name="Log out").bounding_box()
+    assert logout["x"] >= 0 and logout["x"] + logout["width"] <= width, (width, logout)
+    heights = page.locator("#nav .nav-link").evaluate_all("links => links.map(a => a.offsetHeight)")
+    assert len(heights) >= 10 and max(heights) == min(heights), heights  # one line each
+    carol.watch.assert_clean(page)
+    page.close()
+
+
 def screenshot_folder(tmp_path) -> Path:
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         return ROOT / "docs" / "screenshots"

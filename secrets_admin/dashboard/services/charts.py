@@ -4,11 +4,12 @@ Each is one aggregate query (the calendar reuses the schedule's planner)."""
 
 from datetime import UTC, datetime, time, timedelta
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from secrets_admin.inventory.models import RotationPolicy, Secret
+from secrets_admin.dashboard.services import age_counts
+from secrets_admin.inventory.models import RotationPolicy
 from secrets_admin.inventory.models.choices import Kind
 
 AGE_EDGES = (30, 60, 90, 180, 365)  # days: buckets 0-30, 30-60, …, 365+
@@ -35,23 +36,10 @@ def bucket_of(days: int | None) -> int | None:
 
 def age_distribution(now=None) -> dict:
     """Per kind: how many secrets were last rotated (or created, when never rotated) in each age
-    bucket, the kind's default policy interval, and how many are past it. Secrets missing from
-    their backend are left out."""
+    bucket (whole UTC days), the kind's default policy interval, and how many are past it. Secrets
+    missing from their backend are left out. Two small queries (services.age_counts)."""
     now = now or timezone.now()
-    bucket = Case(
-        *(When(since__gte=now - timedelta(days=edge), then=Value(i)) for i, edge in enumerate(AGE_EDGES)),
-        default=Value(len(AGE_EDGES)),
-        output_field=IntegerField(),
-    )
-    rows = (
-        Secret.objects.order_by()
-        .filter(missing_since__isnull=True)
-        .annotate(since=Coalesce("last_rotated", "created_at", "discovered_at"))
-        .annotate(bucket=bucket)
-        .values("kind", "bucket")
-        .annotate(n=Count("id"))
-    )
-    counts = {(r["kind"], r["bucket"]): r["n"] for r in rows}
+    counts = age_counts.bucketed(now, AGE_EDGES)  # the counters the triggers keep: no secret scanned
     limits = dict(
         RotationPolicy.objects.filter(is_default=True, interval_days__isnull=False).values_list(
             "kind", "interval_days"
@@ -131,9 +119,11 @@ def current_failures(limit: int = FAILURES_SHOWN) -> dict:
     )
     runs = RotationRun.objects.filter(
         Q(state=state.RETRYING)
-        | Q(state__in=failed, finished_at__gte=timezone.now() - timedelta(days=TREND_DAYS))
+        | Q(state__in=failed, finished_at__gte=timezone.now() - timedelta(days=TREND_DAYS)),
+        state__in=(state.RETRYING, *failed),  # spelled out: the runs' state index finds these few
     ).filter(~Exists(later_success))
-    shown = list(runs.select_related("secret").order_by("-updated_at", "-id")[:limit])
+    # The secrets of the 20 shown, fetched after the limit (a join would probe every failing run's).
+    shown = list(runs.prefetch_related("secret").order_by("-updated_at", "-id")[:limit])
     return {"count": runs.count(), "runs": shown}  # always counted: same queries at any size
 
 

@@ -15,12 +15,13 @@ from collections import Counter
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
 from breakglass.services.recording import entry_time
 from secrets_admin.inventory.models import Secret
 from secrets_admin.usage.models import HourlyAccess, IngestMark, LastRead
+from secrets_admin.usage.services import daily
 
 # KV v2 splits one secret over several API paths; a value read is `<mount>/data/<key>`, so that
 # is the one that counts as a read of the secret `<mount>/<key>`. Metadata reads (the inventory
@@ -81,7 +82,8 @@ def vault_backends() -> list[str]:
 
 
 def add_counts(counts: Counter, *, demo: bool = False) -> None:
-    """Upsert {(hour, path, identity, entity, operation): n}: an existing row's count grows."""
+    """Upsert {(hour, path, identity, entity, operation): n}: an existing row's count grows; the
+    daily rollup gets the same counts per day (services.daily)."""
     paths = {key[1] for key in counts}
     known = dict(
         Secret.objects.filter(backend__in=vault_backends(), path__in=paths).values_list("path", "id")
@@ -103,6 +105,7 @@ def add_counts(counts: Counter, *, demo: bool = False) -> None:
                 f"secret_id = COALESCE(excluded.secret_id, {table}.secret_id)",
                 [value for row in chunk for value in row],
             )
+    daily.add(counts, known, demo=demo)  # the same counts per day, in the caller's transaction
 
 
 def note_last_reads(last_reads: dict[str, datetime]) -> None:
@@ -127,7 +130,9 @@ def link_secrets() -> int:
     discovered later). One UPDATE over the unlinked rows; returns how many it linked."""
     known = Secret.objects.filter(backend__in=vault_backends())
     unlinked = HourlyAccess.objects.filter(secret__isnull=True, path__in=known.values("path"))
-    return unlinked.update(secret=Subquery(known.filter(path=OuterRef("path")).values("id")[:1]))
+    with transaction.atomic():
+        daily.link(known)
+        return unlinked.update(secret=Subquery(known.filter(path=OuterRef("path")).values("id")[:1]))
 
 
 def aws_backends() -> list[str]:
