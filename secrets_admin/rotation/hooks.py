@@ -31,8 +31,22 @@ SIGNATURE_HEADER = "X-Candlefish-Signature"
 
 def hook_for(secret) -> RotationHook | None:
     """The secret's own hook, else its policy's, else None (rotated as a plain value)."""
+    if hasattr(secret, "_prefetched_hook"):  # prefetch(): a chunk's runs asked once for all
+        return secret._prefetched_hook
     mine = Q(secret=secret) | (Q(policy_id=secret.rotation_policy_id) if secret.rotation_policy_id else Q())
     return RotationHook.objects.filter(mine).order_by(F("secret_id").asc(nulls_last=True)).first()
+
+
+def prefetch(secrets) -> None:
+    """hook_for() of many secrets in one query (a rotation chunk's): each remembers its answer,
+    so the chunk's steps do not ask once per run. Hooks are one per secret and one per policy."""
+    secrets = list(secrets)
+    policies = {s.rotation_policy_id for s in secrets if s.rotation_policy_id}
+    found = list(RotationHook.objects.filter(Q(secret__in=secrets) | Q(policy_id__in=policies)))
+    own = {hook.secret_id: hook for hook in found if hook.secret_id}
+    shared = {hook.policy_id: hook for hook in found if hook.policy_id}
+    for secret in secrets:
+        secret._prefetched_hook = own.get(secret.pk) or shared.get(secret.rotation_policy_id)
 
 
 def call(

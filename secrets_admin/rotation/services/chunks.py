@@ -8,13 +8,16 @@ rotation's OpenBao calls). Here many runs share them, with every guarantee of th
                              (the intent, with their tokens) and one `rotation.run.started`
                              entry each; that chunk of run ids is queued after its commit
     advance_chunk(run_ids)   one transaction claims the lease of every run it can (a run leased
-                             elsewhere, ended or not due is left alone); then, step by step:
-        run the step         for each run at that step, one after the other, no transaction open
-                             (the lease is renewed, in one UPDATE, if a step batch runs long)
-        record outcomes      one transaction for the whole batch: the runs move on (only those
-                             still leased to us), their step rows, a `rotation.step.finished`
-                             entry each; the last step also finishes them (`rotation.run.finished`,
-                             the secrets' due dates); a failed step goes through the one-run outcome
+                             elsewhere, ended or not due is left alone); the runs are split in
+                             ROTATION_CHUNK_LANES lanes; then, step by step, lane after lane:
+        run the step         for each run of the lane at that step, one after the other, no
+                             transaction open (the lease is renewed, in one UPDATE, if it runs long)
+        record outcomes      one transaction for the lane: the runs move on (only those still
+                             leased to us), their step rows, a `rotation.step.finished` entry
+                             each; the last step also finishes them (`rotation.run.finished`, the
+                             secrets' due dates); a failed step goes through the one-run outcome.
+                             It commits on the recording thread (recorder.py) while the next
+                             lane's step runs: the fsync waits overlap the backend calls
 
 Each run is recorded at a step before that step's backend calls start, exactly as in engine.py,
 so a worker that dies mid-chunk leaves every run where the reconciler can resume it alone
@@ -31,9 +34,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from secrets_admin.audit.services import actor_name, record_many
-from secrets_admin.rotation import actions, live
+from secrets_admin.rotation import actions, hooks, live
+from secrets_admin.rotation.crashpoints import crash_point
 from secrets_admin.rotation.models import RotationRun, RotationStep
-from secrets_admin.rotation.services import outcomes
+from secrets_admin.rotation.services import outcomes, recorder
 from secrets_admin.rotation.services.engine import NEXT, lease_seconds, new_owner, run_step
 from secrets_admin.rotation.services.rows import update_each
 from secrets_admin.rotation.services.runs import RotationRefused, check_rotatable, start_run
@@ -170,16 +174,28 @@ def _open_rows(runs: list[RotationRun], now) -> None:
 
 def advance_chunk(run_ids: list[int], *, owner: str | None = None) -> dict:
     """Run the steps left in every run of `run_ids` this worker can lease, step by step, one
-    transaction per step for the whole chunk. Returns counts by the state the runs ended in."""
+    transaction per step and lane. Lanes (ROTATION_CHUNK_LANES, disjoint runs) take turns: while
+    one lane's step runs against the backends, the previous lane's outcomes commit on the
+    recording thread (services/recorder.py), and a lane's next step waits for its own outcome.
+    Returns counts by the state the runs ended in."""
     owner = owner or new_owner()
     runs = claim_many(list(run_ids), owner, timezone.now())
     counts = {"skipped": len(set(run_ids)) - len(runs)}
-    for name in STEPS:
-        batch = [
-            run for run in runs if run.step == name and run.state == Running and run.lease_owner == owner
-        ]
-        if batch:
-            _step_batch(batch, name, owner)
+    hooks.prefetch([run.secret for run in runs])
+    width = -(-len(runs) // recorder.lanes()) or 1
+    lanes = [runs[i : i + width] for i in range(0, len(runs), width)]
+    pending = [None] * len(lanes)
+    try:
+        for name in STEPS:
+            for i, lane in enumerate(lanes):
+                recorder.wait([pending[i]])  # this lane's previous step is committed
+                pending[i] = None
+                batch = [run for run in lane if _at(run, name, owner)]
+                done = _step_batch(batch, name, owner) if batch else []
+                if done:
+                    pending[i] = recorder.submit(_record, done, name, owner)
+    finally:
+        recorder.wait(pending)
     for run in runs:
         counts[run.state] = counts.get(run.state, 0) + 1
     lost = [run.pk for run in runs if run.lease_owner == owner]
@@ -190,7 +206,13 @@ def advance_chunk(run_ids: list[int], *, owner: str | None = None) -> dict:
     return counts
 
 
-def _step_batch(batch: list[RotationRun], name: str, owner: str) -> None:
+def _at(run: RotationRun, name: str, owner: str) -> bool:
+    return run.step == name and run.state == Running and run.lease_owner == owner
+
+
+def _step_batch(batch: list[RotationRun], name: str, owner: str) -> list[tuple]:
+    """Step `name` of each run of the batch, no transaction open; returns the successes (to be
+    recorded together). A failure is recorded at once through the one-run outcome."""
     renewed, done = time.monotonic(), []
     for run in batch:
         if time.monotonic() - renewed > lease_seconds() / 3:
@@ -205,8 +227,7 @@ def _step_batch(batch: list[RotationRun], name: str, owner: str) -> None:
             done.append((run, row, state, elapsed))
         else:
             outcomes.step_failed(run, row, error, owner=owner, duration_ms=elapsed)
-    if done:
-        _record(done, name, owner)
+    return done
 
 
 def _renew(batch: list[RotationRun], owner: str) -> list[RotationRun]:
@@ -227,6 +248,7 @@ def _record(done: list[tuple], name: str, owner: str) -> None:
     """One transaction for a batch's successful step: move the runs still leased to us, close
     their step rows, write their audit entries and open the next step's rows; the last step
     finishes them."""
+    crash_point(f"recording:{name}")  # tests: die with this lane's outcomes not yet committed
     now = timezone.now()
     following = NEXT[name]
     final = following == "done"
