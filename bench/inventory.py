@@ -17,15 +17,20 @@ Pages are rendered by Django's test Client through the real URL, middleware and 
 logged in as one superuser in `developers` with an OTP-verified session (the admin requires
 one), so both pages pay the same per-request cost. The admin changelist is configured like our
 page (inventory.admin.SecretAdmin): 25 rows, `show_full_result_count = False`, the same search
-(its get_search_results calls the page's inventory.filters.search: one trigram index on the
+(its get_search_results calls the page's inventory.filters.search: the same indexes on the
 search_text column, the same phrase semantics), the same tag filter, the same default order.
 Both return the same rows. One difference is ours by design: for a search, our page fetches the
 matching ids (up to its count cap) in place of a count and reads the page by primary key, so the
-trigram match runs once per page; the admin counts and then pages the search, running it twice.
+index match runs once per page; the admin counts and then pages the search, running it twice.
 Scenarios: unfiltered first page; filtered
 (environment+kind+status, the indexed drill-down); deep (the second-to-last page: a keyset cursor
 for ours, ?p=<pages-1> for the admin); search (a key-number fragment matching ten secrets at any
 size); tag (tier=gold, a third of the estate).
+The search does the same work at every size: a term of the same shape and length ("key-" and six
+digits: key-000050 at 1k, key-050000 at 1M) that matches exactly ten secrets (counted before
+the timing, the run stops otherwise), so both pages show one page of ten rows in every round,
+with the same queries; a term of 6+ characters reads the 6-character-window index (inventory
+migration 0007) at every size.
 
 Goals (issue 8): our queries per page identical at every size and <= 10; p95(largest)/p95(1k)
 <= 1.5 per scenario; our p95 no slower than the admin's at the largest size; the status
@@ -64,6 +69,7 @@ GOALS = {
     "status_refresh_seconds_100k": 1.0,
     "sync_unchanged_over_raw": 0.7,
 }
+SEARCH_MATCHES = 10  # the search scenario's rows at every size (checked before timing)
 ALIAS = contextvars.ContextVar("bench_alias", default=None)  # which database the pages read
 
 
@@ -161,6 +167,7 @@ def scenario_urls(total: int) -> dict:
     from inventory_data import search_term
 
     from secrets_admin.inventory import paging
+    from secrets_admin.inventory.filters import search
     from secrets_admin.inventory.models import Secret
     from secrets_admin.inventory.views import PAGE_SIZE
 
@@ -169,6 +176,10 @@ def scenario_urls(total: int) -> dict:
     admin_query = "&".join(f"{k}__exact={v}" for k, v in FILTER.items())
     boundary = Secret.objects.order_by("path", "id").only("path")[total - 2 * PAGE_SIZE - 1]
     pages = -(-total // PAGE_SIZE)  # the admin's pages are 1-based, PAGE_SIZE rows each
+    # The same search work at every size: a 10-character term of the same shape ("key-" and six
+    # digits), matching exactly SEARCH_MATCHES rows, so both pages show one page of ten rows.
+    matches = search(Secret.objects.all(), search_term(total)).count()
+    assert matches == SEARCH_MATCHES, f"{search_term(total)!r} matches {matches} secrets at {total}"
     term, tag = quote(search_term(total)), quote("tier=gold")
     return {
         "unfiltered": (ours, admin),
@@ -202,7 +213,7 @@ def bench_pages(sizes, rounds: int, fresh: bool) -> dict:
     """Every round requests, in turn, every scenario of both pages at every size, so all see
     the same machine load (other work on the host moves p95 far more than the table size)."""
     from django.db import connections
-    from inventory_data import load
+    from inventory_data import load, search_term
 
     setups = {}
     for size in sizes:
@@ -212,7 +223,8 @@ def bench_pages(sizes, rounds: int, fresh: bool) -> dict:
             reloaded = load(connections[alias], size, fresh=fresh)
             setups[size] = (alias, login(), scenario_urls(size))
         how = f"loaded in {time.perf_counter() - started:.0f} s" if reloaded else "reused"
-        print(f"{size} secrets (x3 versions) in {alias}: {how}", flush=True)
+        found = f"search {search_term(size)!r}: {SEARCH_MATCHES} matches"
+        print(f"{size} secrets (x3 versions) in {alias}: {how}; {found}", flush=True)
     cases = [
         (size, scenario, page, alias, client, url)
         for size, (alias, client, urls) in setups.items()

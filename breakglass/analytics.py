@@ -151,6 +151,7 @@ def page(request):
 def panel(request) -> str:
     """The home page's panel: the last 90 days' figures as the dashboard's planning set stores
     them (beat, every 30 s; dashboard.services.snapshot), read with the page's one snapshot query."""
+    from secrets_admin.dashboard.panels import render_once
     from secrets_admin.dashboard.services import snapshot
 
     row = snapshot.current(request)
@@ -161,8 +162,9 @@ def panel(request) -> str:
             "stamp_seconds": settings.BREAKGLASS_RUBBER_STAMP_SECONDS,
             "review_days": settings.BREAKGLASS_REVIEW_DAYS,
         }
-    else:  # a set stored before the panel's figures were kept there (until the next beat)
-        context = _context(date_range({}, default_days=90), lists=False)
+        return render_once("breakglass/_analytics_panel.html", context)  # the same for everyone
+    # a set stored before the panel's figures were kept there (until the next beat)
+    context = _context(date_range({}, default_days=90), lists=False)
     return render_to_string("breakglass/_analytics_panel.html", context, request=request)
 
 

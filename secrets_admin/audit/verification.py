@@ -12,77 +12,16 @@ every break as an AuditCheckpoint (shown until acknowledged, whatever later runs
 to the chain alert, and writes a new anchor when the chain is intact.
 """
 
-import contextlib
 import logging
-import queue
-import threading
 import time
 
 from django.db import connections
 
-from secrets_admin.audit import alerting, anchors, chain
+from secrets_admin.audit import alerting, anchors, chain, scan
 from secrets_admin.audit.models import AuditCheckpoint, AuditEntry, BreakAcknowledgement
 
 log = logging.getLogger(__name__)
 CHUNK = 5000
-
-# PostgreSQL fast path: the server formats the time exactly like chain.format_time and sends
-# jsonb as text, so no Python datetime parsing per row (halves a full verification's time).
-_PG_ROWS = """
-SELECT sequence, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), actor_name,
-       action, target_type, target_id, target_repr, request_id, ip, data::text, content_hash, prev_hash, hash
-FROM audit_auditentry WHERE sequence > %s ORDER BY sequence
-"""
-
-
-def _rows(alias, after: int):
-    """Stream linked entries after `after` in chain order (FIELDS order), CHUNK rows at a time."""
-    connection = connections[alias]
-    if connection.vendor != "postgresql":
-        yield from (
-            AuditEntry.objects.using(alias)
-            .filter(sequence__gt=after)
-            .order_by("sequence")
-            .values_list(*chain.FIELDS)
-            .iterator(chunk_size=CHUNK)
-        )
-        return
-    connection.ensure_connection()
-    with connection.chunked_cursor() as cursor:  # a server-side (named) cursor
-        cursor.execute(_PG_ROWS, [after])
-        yield from _prefetched(cursor.cursor.fetchmany)
-
-
-def _prefetched(fetchmany):
-    """Rows of `fetchmany(CHUNK)` calls, the next chunk fetched by a helper thread while this one
-    hashes the current chunk (psycopg lets go of the GIL while it waits for PostgreSQL), so
-    database time and hashing time overlap. The helper stops when the consumer stops early."""
-    chunks = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce():
-        try:
-            while not stop.is_set():
-                rows = fetchmany(CHUNK)
-                chunks.put(rows)
-                if not rows:
-                    return
-        except BaseException as exc:  # handed to the consumer, raised there
-            chunks.put(exc)
-
-    helper = threading.Thread(target=produce, name="audit-verify-fetch", daemon=True)
-    helper.start()
-    try:
-        while rows := chunks.get():
-            if isinstance(rows, BaseException):
-                raise rows
-            yield from rows
-    finally:
-        stop.set()
-        while helper.is_alive():  # unblock a helper waiting on a full queue, then let it end
-            with contextlib.suppress(queue.Empty):
-                chunks.get_nowait()
-            helper.join(0.05)
 
 
 def head(alias: str = "default") -> tuple[int, str]:
@@ -159,11 +98,23 @@ def _check_anchor(alias, anchor: anchors.Anchor, accepted_) -> chain.Outcome | N
 
 
 def _stream(alias, after: int, prev_hash: str, accepted_) -> chain.Outcome:
-    rows = _rows(alias, after)
-    try:
-        return chain.verify_rows(rows, after=after, prev_hash=prev_hash, accepted=accepted_)
-    finally:
-        rows.close()  # stops the fetch helper and closes the cursor at once, also at a break
+    """Verify the linked entries after `after`: on PostgreSQL by COPY, a long run split across
+    two processes (secrets_admin.audit.scan); elsewhere through the ORM."""
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        top = head(alias)[0]
+        if top - after >= scan.PARALLEL_MIN:
+            return scan.verify_split(connection, after, prev_hash, accepted_, top)
+        with connection.cursor() as cursor:
+            return scan.verify_range(cursor.cursor, after, prev_hash, accepted_)
+    rows = (
+        AuditEntry.objects.using(alias)
+        .filter(sequence__gt=after)
+        .order_by("sequence")
+        .values_list(*chain.FIELDS)
+        .iterator(chunk_size=CHUNK)
+    )
+    return chain.verify_rows(rows, after=after, prev_hash=prev_hash, accepted=accepted_)
 
 
 def verify(

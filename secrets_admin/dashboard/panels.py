@@ -7,10 +7,14 @@ home page shows, in `order`, the panels whose groups the person is in. Managers 
 here read-only: a panel never renders a form that changes state.
 """
 
+import hashlib
+import json
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 Render = Callable[[HttpRequest], SafeString | str]
@@ -48,3 +52,26 @@ def panels_for(user) -> list[Panel]:
         return []
     names = set(user.groups.values_list("name", flat=True))
     return sorted((p for p in PANELS.values() if p.groups & names), key=lambda p: (p.order, p.name))
+
+
+# Panels drawn from stored figures render the same HTML for everyone until the figures change,
+# and rendering (the results' 90-row table, the usage panels' tables) cost more than the rest of
+# the page together. So their HTML is kept per process, keyed by the template and a digest of the
+# whole context, which is therefore always exactly what was rendered; the 32 last used are kept.
+RENDERED: OrderedDict[tuple[str, str], str] = OrderedDict()
+RENDERED_KEPT = 32
+
+
+def render_once(template: str, context: dict) -> str:
+    """render_to_string for a template whose output is a function of `context` alone (no
+    request, nothing per person): rendered once per distinct context per process."""
+    digest = hashlib.sha256(json.dumps(context, sort_keys=True, default=str).encode()).hexdigest()
+    key = (template, digest)
+    html = RENDERED.get(key)
+    if html is None:
+        html = RENDERED[key] = render_to_string(template, context)
+        while len(RENDERED) > RENDERED_KEPT:
+            RENDERED.popitem(last=False)
+    else:
+        RENDERED.move_to_end(key)
+    return html

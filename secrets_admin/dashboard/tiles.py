@@ -24,9 +24,9 @@ def shared_numbers(request=None) -> dict:
 
 
 def tiles_html(*, oob: bool = False, request=None) -> str:
-    return render_to_string(
-        "dashboard/_tiles.html", {"n": shared_numbers(request), "oob": oob}, request=request
-    )
+    from secrets_admin.dashboard.panels import render_once
+
+    return render_once("dashboard/_tiles.html", {"n": shared_numbers(request), "oob": oob})
 
 
 def render_tiles(request) -> str:

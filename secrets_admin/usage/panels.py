@@ -2,9 +2,8 @@
 Both read the summary beat keeps (services/summary.py): one row, whatever the estate's size."""
 
 from django.conf import settings
-from django.template.loader import render_to_string
 
-from secrets_admin.dashboard.panels import register
+from secrets_admin.dashboard.panels import register, render_once
 from secrets_admin.usage.services import cost, summary
 from secrets_admin.usage.views import READERS
 
@@ -20,13 +19,13 @@ def _context() -> dict:
 
 
 def access_panel(request) -> str:
-    return render_to_string("usage/_panel_access.html", _context(), request=request)
+    return render_once("usage/_panel_access.html", _context())  # the summary's: the same for everyone
 
 
 def cost_panel(request) -> str:
     context = _context()
     context["estimate"] = cost.estimate(counts=context["counts"], stale=context["stale"])
-    return render_to_string("usage/_panel_cost.html", context, request=request)
+    return render_once("usage/_panel_cost.html", context)
 
 
 def register_all() -> None:

@@ -52,3 +52,27 @@ def test_a_panel_must_name_a_group_and_a_name_is_registered_once(two_panels):
         panels.register("nobody", title="x", groups=[], order=1, render=lambda r: "")
     with pytest.raises(ValueError, match="already registered"):
         panels.register("for-managers", title="x", groups=["cto"], order=1, render=lambda r: "")
+
+
+@pytest.mark.django_db
+def test_panels_from_stored_figures_render_once_per_context_and_never_serve_old_html(monkeypatch):
+    """render_once keeps the HTML per (template, whole context): the same figures are not
+    rendered again, and any change in them (a recompute) renders anew."""
+    from secrets_admin.dashboard import charts
+    from secrets_admin.dashboard.services import snapshot
+    from tests.dashboard import estate
+
+    rendered = []
+    real = panels.render_to_string
+    monkeypatch.setattr(panels, "render_to_string", lambda *a, **k: rendered.append(a[0]) or real(*a, **k))
+    monkeypatch.setattr(panels, "RENDERED", type(panels.RENDERED)())
+
+    estate.secret("k/1")
+    snapshot.recompute()
+    first = charts.age_html()
+    assert charts.age_html() == first and rendered == ["dashboard/age.html"]  # once for both
+    estate.secret("p/1", kind="password")
+    snapshot.recompute()
+    second = charts.age_html()
+    assert rendered == ["dashboard/age.html"] * 2 and second != first
+    assert 'id="age-password"' in second and 'id="age-password"' not in first

@@ -308,9 +308,9 @@ def _refresh_all_postgresql(database, now) -> dict:
     return {"next_due": sum(1 for due, _ in rows if due), "status": sum(1 for _, st in rows if st)}
 
 
-# The table's GIN indexes (migrations 0005, 0006). A rewritten row's entries wait in each one's
+# The table's GIN indexes (migrations 0005-0007). A rewritten row's entries wait in each one's
 # pending list (fastupdate); see flush_search_indexes.
-GIN_INDEXES = ("secret_search_trgm", "secret_tags_gin")
+GIN_INDEXES = ("secret_search_trgm", "secret_search_grams", "secret_tags_gin")
 
 
 def flush_search_indexes() -> int:

@@ -1,0 +1,134 @@
+"""record() on PostgreSQL when its entry is the first statement of the transaction: BEGIN travels
+in the INSERT's message (two round trips per audited change instead of three), and everything
+else behaves as with psycopg's own BEGIN."""
+
+import psycopg
+import pytest
+from django.contrib.auth.models import Group
+from django.db import InternalError, connection, transaction
+from psycopg import pq
+
+from secrets_admin.audit import chain, sequencer, services
+from secrets_admin.audit.models import AuditEntry
+from tests.audit.conftest import THING_DONE, THING_UNDONE
+from tests.markers import requires_postgres
+
+pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def commands(monkeypatch):
+    """The commands psycopg sends on its own (BEGIN, COMMIT, ROLLBACK) on Django's connection."""
+    sent = []
+    original = psycopg.Connection._exec_command
+
+    def spy(self, command, *args, **kwargs):
+        if self is connection.connection:
+            sent.append(bytes(command).split()[0].decode())
+        return original(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "_exec_command", spy)
+    return sent
+
+
+def _others_see(pk) -> bool:
+    """Whether a second connection sees entry `pk` (committed)."""
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
+    ) as other:
+        return other.execute("SELECT 1 FROM audit_auditentry WHERE id = %s", [pk]).fetchone() is not None
+
+
+def test_an_entry_alone_sends_no_begin_of_its_own_and_commits_with_its_transaction(commands):
+    with transaction.atomic():
+        entry = services.record(THING_DONE, actor="celery:test", data={"n": 1, "big": 1e300})
+        pg = connection.connection
+        assert pg.info.transaction_status == pq.TransactionStatus.INTRANS
+        assert not _others_see(entry.pk)  # in the open transaction, not autocommitted
+        with connection.cursor() as cursor:  # the same transaction as later statements
+            cursor.execute(
+                "SELECT xmin::text = txid_current()::text FROM audit_auditentry WHERE id = %s", [entry.pk]
+            )
+            assert cursor.fetchone() == (True,)
+    assert commands == ["COMMIT"]
+    assert _others_see(entry.pk)
+    row = AuditEntry.objects.get(pk=entry.pk)
+    assert (row.actor_name, row.data, row.sequence) == (
+        "celery:test",
+        entry.data,
+        None,
+    )  # jsonb: 1e300 an int
+    assert chain.content_hash(*row.content()) == row.content_hash == entry.content_hash
+    assert sequencer.link() == 1
+
+
+def test_a_failure_after_the_entry_rolls_the_entry_back(commands):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        entry = services.record(THING_DONE, actor=None)
+        raise RuntimeError("the change failed")
+    assert commands == ["ROLLBACK"]
+    assert not AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_refused_insert_raises_djangos_error_and_leaves_the_connection_usable(commands):
+    with connection.cursor() as cursor:  # the server refuses the INSERT that follows the BEGIN
+        cursor.execute("SET default_transaction_read_only = on")
+    try:
+        with pytest.raises(InternalError, match="read-only transaction"), transaction.atomic():
+            services.record(THING_DONE, actor=None)
+        assert commands == ["ROLLBACK"]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET default_transaction_read_only")
+    assert not AuditEntry.objects.exists()
+    with transaction.atomic():  # the next audited change is unaffected
+        services.record(THING_UNDONE, actor=None)
+    assert AuditEntry.objects.get().action == THING_UNDONE
+
+
+def test_after_another_statement_the_entry_joins_the_open_transaction(commands):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        group = Group.objects.create(name="wire-test")
+        services.record(THING_DONE, actor=None, target=group)
+        raise RuntimeError("the change failed")
+    assert commands == ["BEGIN", "ROLLBACK"]  # psycopg's BEGIN, sent before the group's INSERT
+    assert not Group.objects.filter(name="wire-test").exists() and not AuditEntry.objects.exists()
+
+
+def test_execute_wrappers_and_record_many_see_the_same_rows():
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql.split()[0])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper), transaction.atomic():
+        services.record(THING_DONE, actor=None)
+    assert seen == ["INSERT"]  # a wrapper counting statements still counts the entry
+    with transaction.atomic():
+        many = services.record_many([(THING_DONE, None, {"i": i}) for i in range(3)], actor="celery:chunk")
+    assert [e.pk for e in many] == sorted(e.pk for e in many)
+    stored = AuditEntry.objects.filter(pk__in=[e.pk for e in many]).order_by("id")
+    assert [row.data["i"] for row in stored] == [0, 1, 2]
+    assert [row.content_hash for row in stored] == [e.content_hash for e in many]
+
+
+def test_the_actor_index_holds_people_only_and_serves_their_lookups(django_user_model):
+    alice = django_user_model.objects.create_user(username="alice-wire", password="x" * 16)
+    with transaction.atomic():
+        services.record(THING_DONE, actor=alice)
+        services.record(THING_DONE, actor="celery:sync")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT id FROM audit_auditentry WHERE actor_id = %s", [alice.pk])
+        plan = " ".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'audit_actor_user_idx'")
+        (definition,) = cursor.fetchone()
+    assert "audit_actor_user_idx" in plan  # the "person" filter and ON DELETE SET NULL use it
+    assert definition.endswith("WHERE (actor_id IS NOT NULL)")
+    alice.delete()  # Django's SET NULL finds her entries through it; the chain content is kept
+    assert list(AuditEntry.objects.order_by("id").values_list("actor_id", "actor_name")) == [
+        (None, "alice-wire"),
+        (None, "celery:sync"),
+    ]
