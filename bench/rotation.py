@@ -22,11 +22,11 @@ keep-alive session per process or thread. The engine starts its runs the way the
 beat does (services/chunks.py: `start_runs` records every run and its `rotation.run.started`
 entry in one transaction and queues them as `rotation.advance_chunk` tasks of
 ROTATION_CHUNK_SIZE runs); a worker records each step of a chunk's runs in one transaction per
-lane (ROTATION_CHUNK_LANES, default 2), with one audit entry per run and step, before that lane's
-next step's backend calls; one lane's recording commits on a second connection while the other
-lane's calls run. BENCH_ROTATION_LANES (default "2") gives the workers' lane counts; "2,1" runs an
-engine round at each count in every pair (a fresh worker each: A1, A2, then B), and the goal is
-judged at the first.
+lane (ROTATION_CHUNK_LANES, default 1), with one audit entry per run and step, before that
+lane's next step's backend calls; with more lanes, one lane's recording commits on a second
+connection while the other lane's calls run. BENCH_ROTATION_LANES (default "1,2") gives the
+workers' lane counts: an engine round at each in every pair (a fresh worker each: A1, A2, then
+B); the goal is judged at the first (the product's default).
 
 Engine time: from start_runs to the last run finished (starting is part of the work: the runs,
 their audit entries and the queued tasks). CPU seconds (user+sys) are reported for each round:
@@ -58,8 +58,8 @@ URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/c
 SECRETS = int(os.environ.get("BENCH_ROTATION_SECRETS", "1000"))
 WORKERS = tuple(int(n) for n in os.environ.get("BENCH_ROTATION_WORKERS", "1,4").split(","))
 PAIRS = int(os.environ.get("BENCH_ROTATION_PAIRS", "2"))  # A/B pairs per worker count
-# ROTATION_CHUNK_LANES of the engine's workers; "2,1" also runs the in-line recording in each pair.
-LANES = tuple(int(n) for n in os.environ.get("BENCH_ROTATION_LANES", "2").split(","))
+# ROTATION_CHUNK_LANES of the engine's workers, each in every pair; the first is the one judged.
+LANES = tuple(int(n) for n in os.environ.get("BENCH_ROTATION_LANES", "1,2").split(","))
 GOAL, STRETCH = 0.7, 0.85
 
 

@@ -14,8 +14,9 @@ ROTATION_HOOK_TIMEOUT = envint("ROTATION_HOOK_TIMEOUT", 10, minimum=1)
 # Runs per `rotation.advance_chunk` task (the scheduler's path): they share one transaction per step.
 ROTATION_CHUNK_SIZE = envint("ROTATION_CHUNK_SIZE", 50, minimum=1)
 # Lanes a chunk is split into: one lane's outcomes commit (on a second connection) while the next
-# lane's backend calls run. 1: record in line, each step's commit waited for before going on.
-ROTATION_CHUNK_LANES = envint("ROTATION_CHUNK_LANES", 2, minimum=1)
+# lane's backend calls run. 1 (default): record in line, each step's commit waited for. 2 won at
+# load 10-26 but lost on a quieter machine (the recording thread contends for the GIL).
+ROTATION_CHUNK_LANES = envint("ROTATION_CHUNK_LANES", 1, minimum=1)
 
 # A running sync whose heartbeat is older than this (seconds) lost its worker: it is marked
 # abandoned and the next sync of its backend proceeds. A live run beats every few seconds.

@@ -54,7 +54,7 @@ def test_lanes_record_on_a_second_connection_and_never_run_a_step_before_its_int
     assert len(seen) == 6 * 4
     connection.ensure_connection()
     main = connection.connection.info.backend_pid
-    assert recorded_on and main not in recorded_on  # 8 recordings (4 steps x 2 lanes), none in line
+    assert len(recorded_on) == 1 and main not in recorded_on  # 8 recordings, one other connection
     for run in RotationRun.objects.filter(pk__in=[r.pk for r in runs]):
         assert (run.state, run.step, run.lease_owner) == ("finished", "done", "")
         assert [run.state_data[f"{step}_calls"] for step in STEPS] == [1, 1, 1, 1]  # each step once
@@ -153,3 +153,34 @@ def test_a_chunk_makes_the_raw_loops_openbao_calls_and_no_more(api_key_secret, o
     calls.clear()
     rotate(openbao.url, openbao.token, "lanes/raw-key", "new")
     assert engine == 3 * len(calls) == 3 * 12
+
+
+@pytest.mark.django_db
+def test_a_lane_left_waiting_past_its_lease_renews_it_before_its_next_call(
+    counting, make_secret, settings, monkeypatch
+):
+    import time
+
+    from django.utils import timezone
+
+    settings.ROTATION_CHUNK_LANES = 2
+    settings.ROTATION_LEASE_SECONDS = 2
+    runs = [
+        RotationRun.objects.create(secret=make_secret(f"secret/lanes/slow{i}"), strategy="counting")
+        for i in range(4)
+    ]
+    slow = {run.pk for run in runs[2:]}  # the second lane's set takes 2.4 s: longer than a lease
+    expired = []
+    count = counting._count
+
+    def slow_set(self, ctx, step):
+        lease = RotationRun.objects.values_list("lease_expires_at", flat=True).get(pk=ctx.run.pk)
+        if lease <= timezone.now():
+            expired.append((ctx.run.pk, step))
+        if step == "set" and ctx.run.pk in slow:
+            time.sleep(1.2)
+        count(self, ctx, step)
+
+    monkeypatch.setattr(counting, "_count", slow_set)
+    assert chunks.advance_chunk([run.pk for run in runs]) == {"skipped": 0, "finished": 4}
+    assert expired == []  # every call began under a live lease

@@ -181,18 +181,22 @@ def advance_chunk(run_ids: list[int], *, owner: str | None = None) -> dict:
     owner = owner or new_owner()
     runs = claim_many(list(run_ids), owner, timezone.now())
     counts = {"skipped": len(set(run_ids)) - len(runs)}
-    hooks.prefetch([run.secret for run in runs])
+    if runs:
+        hooks.prefetch([run.secret for run in runs])
     width = -(-len(runs) // recorder.lanes()) or 1
     lanes = [runs[i : i + width] for i in range(0, len(runs), width)]
     pending = [None] * len(lanes)
+    leased = [time.monotonic()] * len(lanes)  # when each lane's leases were last renewed (at most)
     try:
         for name in STEPS:
             for i, lane in enumerate(lanes):
                 recorder.wait([pending[i]])  # this lane's previous step is committed
                 pending[i] = None
                 batch = [run for run in lane if _at(run, name, owner)]
-                done = _step_batch(batch, name, owner) if batch else []
+                # A lane idle while the other's step ran long renews before its first call.
+                done = _step_batch(batch, name, owner, leased[i]) if batch else []
                 if done:
+                    leased[i] = time.monotonic()  # the recording renews them
                     pending[i] = recorder.submit(_record, done, name, owner)
     finally:
         recorder.wait(pending)
@@ -210,10 +214,11 @@ def _at(run: RotationRun, name: str, owner: str) -> bool:
     return run.step == name and run.state == Running and run.lease_owner == owner
 
 
-def _step_batch(batch: list[RotationRun], name: str, owner: str) -> list[tuple]:
+def _step_batch(batch: list[RotationRun], name: str, owner: str, renewed: float) -> list[tuple]:
     """Step `name` of each run of the batch, no transaction open; returns the successes (to be
-    recorded together). A failure is recorded at once through the one-run outcome."""
-    renewed, done = time.monotonic(), []
+    recorded together). A failure is recorded at once through the one-run outcome. The batch's
+    leases are renewed (one UPDATE) whenever a third of the lease passed since `renewed`."""
+    done = []
     for run in batch:
         if time.monotonic() - renewed > lease_seconds() / 3:
             batch = _renew(batch, owner)

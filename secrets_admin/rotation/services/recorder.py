@@ -26,7 +26,7 @@ _pool_pid = 0
 
 
 def lanes() -> int:
-    return max(1, int(getattr(settings, "ROTATION_CHUNK_LANES", 2)))
+    return max(1, int(getattr(settings, "ROTATION_CHUNK_LANES", 1)))
 
 
 def overlapping() -> bool:
@@ -56,9 +56,15 @@ def submit(fn, *args) -> Future:
 
 
 def _recorded(fn, *args):
-    # The thread keeps its connection between chunks; one the server dropped is replaced.
+    # The thread keeps its connection between recordings (CONN_MAX_AGE 0 would make Django's own
+    # check reconnect every time: a new server process per transaction); after an error, one
+    # that no longer answers is replaced.
     for conn in connections.all(initialized_only=True):
-        conn.close_if_unusable_or_obsolete()
+        if conn.connection is not None and conn.errors_occurred:
+            if conn.is_usable():
+                conn.errors_occurred = False
+            else:
+                conn.close()
     return fn(*args)
 
 
