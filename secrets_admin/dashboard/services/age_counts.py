@@ -44,14 +44,17 @@ def bucketed(now, edges) -> dict[tuple[str, int], int]:
     return {(r["kind"], r["bucket"]): r["total"] for r in rows if r["total"]}
 
 
+def _present_by_day():
+    """Every present secret with the UTC day its age starts on, as the triggers count it."""
+    since = TruncDate(Coalesce("last_rotated", "created_at", "discovered_at"), tzinfo=UTC)
+    return Secret.objects.order_by().filter(missing_since__isnull=True).annotate(day=since)
+
+
 def scanned(now, edges) -> dict[tuple[str, int], int]:
     """The same figure from a scan of every present secret (the reference the counters must match)."""
-    since = TruncDate(Coalesce("last_rotated", "created_at", "discovered_at"), tzinfo=UTC)
     rows = (
-        Secret.objects.order_by()
-        .filter(missing_since__isnull=True)
-        .annotate(since=since)
-        .annotate(bucket=_bucket("since", now, edges))
+        _present_by_day()
+        .annotate(bucket=_bucket("day", now, edges))
         .values("kind", "bucket")
         .annotate(total=Count("id"))
     )
@@ -65,14 +68,7 @@ def per_day() -> dict[tuple[str, object], int]:
 
 
 def _scanned_per_day() -> dict[tuple[str, object], int]:
-    since = TruncDate(Coalesce("last_rotated", "created_at", "discovered_at"), tzinfo=UTC)
-    rows = (
-        Secret.objects.order_by()
-        .filter(missing_since__isnull=True)
-        .annotate(day=since)
-        .values("kind", "day")
-        .annotate(total=Count("id"))
-    )
+    rows = _present_by_day().values("kind", "day").annotate(total=Count("id"))
     return {(r["kind"], r["day"]): r["total"] for r in rows}
 
 
