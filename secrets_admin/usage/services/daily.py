@@ -4,7 +4,8 @@ hours per day:
 
 - `add`: with every batch the ingest upserts into the hours, the same counts per day, in the
   same transaction (services.ingest.add_counts);
-- `link`: rows linked to a secret found after they were counted, as the hours are;
+- linking: rows of a secret found after they were counted are linked with the hours'
+  (services.ingest.link_secrets);
 - `rebuild(first, last)`: the days from `first` to `last` recomputed from the hours (one
   DELETE and one INSERT ... SELECT GROUP BY): retention's boundary day after a prune (whose
   earlier hours went), the demo history, the migration's first fill and the bench loaders.
@@ -16,7 +17,6 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connections, router
-from django.db.models import OuterRef, Subquery
 
 from secrets_admin.usage.models import DailyAccess, HourlyAccess
 
@@ -60,12 +60,6 @@ def add(counts: Counter, known: dict, *, demo: bool) -> None:
                 f"secret_id = COALESCE(excluded.secret_id, {TABLE}.secret_id)",
                 [value for row in chunk for value in row],
             )
-
-
-def link(known) -> int:
-    """Link the daily rows of paths in `known` (a Secret queryset) that are still unlinked."""
-    unlinked = DailyAccess.objects.filter(secret__isnull=True, path__in=known.values("path"))
-    return unlinked.update(secret=Subquery(known.filter(path=OuterRef("path")).values("id")[:1]))
 
 
 def rebuild(first: date | None = None, last: date | None = None, *, demo: bool | None = None) -> int:

@@ -20,7 +20,7 @@ from django.db.models import OuterRef, Subquery
 
 from breakglass.services.recording import entry_time
 from secrets_admin.inventory.models import Secret
-from secrets_admin.usage.models import HourlyAccess, IngestMark, LastRead
+from secrets_admin.usage.models import DailyAccess, HourlyAccess, IngestMark, LastRead
 from secrets_admin.usage.services import daily
 
 # KV v2 splits one secret over several API paths; a value read is `<mount>/data/<key>`, so that
@@ -129,10 +129,13 @@ def link_secrets() -> int:
     """Link rollup rows whose path became a known secret after they were counted (the secret was
     discovered later). One UPDATE over the unlinked rows; returns how many it linked."""
     known = Secret.objects.filter(backend__in=vault_backends())
-    unlinked = HourlyAccess.objects.filter(secret__isnull=True, path__in=known.values("path"))
-    with transaction.atomic():
-        daily.link(known)
-        return unlinked.update(secret=Subquery(known.filter(path=OuterRef("path")).values("id")[:1]))
+    secret_id = Subquery(known.filter(path=OuterRef("path")).values("id")[:1])
+    linked = {}
+    with transaction.atomic():  # the daily rollup's rows with the hours' (services.daily)
+        for model in (DailyAccess, HourlyAccess):
+            unlinked = model.objects.filter(secret__isnull=True, path__in=known.values("path"))
+            linked[model] = unlinked.update(secret=secret_id)
+    return linked[HourlyAccess]
 
 
 def aws_backends() -> list[str]:
