@@ -202,47 +202,14 @@ def manager_client(alias: str):
     return client
 
 
-@contextlib.contextmanager
-def live_figures():
-    """The baseline: the page as before the rollup, computing its figures on every load (once
-    per request, as the stored path reads once per request), without storing them."""
-    from django.core.serializers.json import DjangoJSONEncoder
-    from django.utils import timezone
-
-    from secrets_admin.dashboard.services import snapshot
-
-    original = snapshot.current
-
-    def current(request=None):
-        if request is not None and hasattr(request, "_dashboard_snapshot"):
-            return request._dashboard_snapshot
-        plain = json.loads(json.dumps(snapshot.compute(), cls=DjangoJSONEncoder))
-        row = snapshot.Figures(snapshot._revive(plain), dict.fromkeys(plain, timezone.now()))
-        if request is not None:
-            request._dashboard_snapshot = row
-        return row
-
-    snapshot.current = current
-    try:
-        yield
-    finally:
-        snapshot.current = original
-
-
 def get_page(client, alias: str, path="/", marker=b'id="dashboard-tiles"') -> tuple[float, float, int]:
-    from django.db import connections
-    from django.test.utils import CaptureQueriesContext
-
     PANEL_SQL.clear()
-    connections[alias].queries_log.clear()  # see measure()
-    with using(alias), CaptureQueriesContext(connections[alias]) as queries:
-        started = time.perf_counter()
-        response = client.get(path, secure=True)
-        elapsed = (time.perf_counter() - started) * 1000
+    found = {}
+    timing = measure(lambda: found.setdefault("response", client.get(path, secure=True)), alias)
+    response = found["response"]
     if response.status_code != 200 or marker not in response.content:
         raise SystemExit(f"GET {path} as a manager answered {response.status_code} without {marker}")
-    sql = sum(float(q["time"]) for q in queries.captured_queries) * 1000
-    return elapsed, sql, len(queries)
+    return timing
 
 
 def measure(fn, alias: str) -> tuple[float, float, int]:
@@ -291,7 +258,7 @@ def parts(names):
 
 def main(argv=None) -> int:
     args = options(argv)
-    from dashboard_baselines import age_counts_call, usage_call
+    from dashboard_baselines import age_counts_call, live_figures, usage_call
 
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     setup_django(args.sizes)

@@ -5,7 +5,11 @@ the same run and database, interleaved by the caller (which also checks they agr
   the full scan of the present secrets they replaced (`scanned`, the former query);
 - a filtered long range of /usage/ (90 days, every operation) from the daily rollup against the
   same four figures aggregated over the hourly rows, as the page did before (`hourly` below is
-  that code)."""
+  that code);
+- the page computing its figures on every load (`live_figures`) against the stored ones."""
+
+import contextlib
+import json
 
 from django.db.models import Max, Sum
 from django.db.models.functions import TruncDay
@@ -60,3 +64,30 @@ def age_counts_call(scan: bool):
 
 def usage_call(daily_rollup: bool):
     return lambda: (daily if daily_rollup else hourly)(filters())
+
+
+@contextlib.contextmanager
+def live_figures():
+    """The baseline: the page as before the rollup, computing its figures on every load (once
+    per request, as the stored path reads once per request), without storing them."""
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.utils import timezone
+
+    from secrets_admin.dashboard.services import snapshot
+
+    original = snapshot.current
+
+    def current(request=None):
+        if request is not None and hasattr(request, "_dashboard_snapshot"):
+            return request._dashboard_snapshot
+        plain = json.loads(json.dumps(snapshot.compute(), cls=DjangoJSONEncoder))
+        row = snapshot.Figures(snapshot._revive(plain), dict.fromkeys(plain, timezone.now()))
+        if request is not None:
+            request._dashboard_snapshot = row
+        return row
+
+    snapshot.current = current
+    try:
+        yield
+    finally:
+        snapshot.current = original
