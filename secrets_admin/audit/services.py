@@ -193,12 +193,20 @@ def _insert(connection, row: tuple) -> int:
         return cursor.fetchone()[0] if returning else cursor.lastrowid
 
 
+_MANY = 5000  # rows per statement: PostgreSQL takes at most 65,535 parameters in one
+
+
 def _insert_many(connection, rows: list[tuple]) -> list[int]:
-    """One PostgreSQL INSERT for many entries; ids in the order given (one statement's ids come
-    from one sequence, in VALUES order)."""
-    sql = _INSERT.replace(f"VALUES {_PLACEHOLDERS}", "VALUES " + ", ".join([_PLACEHOLDERS] * len(rows)))
-    params = [v for row in rows for v in _pg_values(row)]
-    return sorted(wire.insert(connection, [_wire_values(row) for row in rows], sql + " RETURNING id", params))
+    """One PostgreSQL INSERT per 5,000 entries; ids in the order given (one statement's ids come
+    from one sequence, in VALUES order, and the statements run one after another)."""
+    ids = []
+    for start in range(0, len(rows), _MANY):
+        chunk = rows[start : start + _MANY]
+        sql = _INSERT.replace(f"VALUES {_PLACEHOLDERS}", "VALUES " + ", ".join([_PLACEHOLDERS] * len(chunk)))
+        params = [v for row in chunk for v in _pg_values(row)]
+        wire_rows = [_wire_values(row) for row in chunk]
+        ids += sorted(wire.insert(connection, wire_rows, sql + " RETURNING id", params))
+    return ids
 
 
 def _wire_values(row: tuple) -> list:

@@ -58,6 +58,7 @@ def insert(connection, rows: list[list], sql: str, params: list) -> list[int]:
         pgconn = pg.pgconn
         prepare = named and pg not in _prepared
         pgconn.enter_pipeline_mode()
+        results, synced = [], False
         try:
             if begin:
                 pgconn.send_query_params(b"BEGIN", None)
@@ -68,12 +69,17 @@ def insert(connection, rows: list[list], sql: str, params: list) -> list[int]:
             else:
                 pgconn.send_query_params(numbered(sql), values)
             pgconn.pipeline_sync()
-            results = _results(pgconn, begin + prepare + 1)
-        finally:
-            if pgconn.pipeline_status != pq.PipelineStatus.OFF and pgconn.status == pq.ConnStatus.OK:
-                pgconn.exit_pipeline_mode()
-        if prepare and results[begin].status == pq.ExecStatus.COMMAND_OK:
-            _prepared.add(pg)  # prepared statements outlive a rollback: kept even if the INSERT fails
+            synced = True
+            _read(pgconn, results)
+        except BaseException:
+            _abandon(pgconn, synced, results)
+            raise
+        finally:  # a prepared statement outlives a rollback: known from its own result
+            if prepare and len(results) > begin and results[begin].status == pq.ExecStatus.COMMAND_OK:
+                _prepared.add(pg)
+        pgconn.exit_pipeline_mode()
+        if len(results) != begin + prepare + 1:
+            raise pg_errors.ProtocolViolation(f"{len(results)} results in record()'s pipeline")
         for result in results:
             if result.status not in _OK:
                 raise pg_errors.error_from_result(result, encoding=pg.info.encoding)
@@ -94,10 +100,9 @@ def _begin(pg) -> bool | None:
     return None
 
 
-def _results(pgconn, expected: int) -> list:
-    """The first result of each of the `expected` queries, read up to the pipeline's Sync (after
-    an error the rest come back PIPELINE_ABORTED; the first error is the one to raise)."""
-    results = []
+def _read(pgconn, results: list) -> None:
+    """Append the first result of each query to `results`, up to the pipeline's Sync (after an
+    error the rest come back PIPELINE_ABORTED; the first error is the one to raise)."""
     while True:
         result = pgconn.get_result()
         if result is None:  # the end of one query's results
@@ -105,8 +110,20 @@ def _results(pgconn, expected: int) -> list:
                 raise pg_errors.OperationalError("the connection to PostgreSQL was lost")
             continue
         if result.status == _SYNC:
-            break
+            return
         results.append(result)
-    if len(results) != expected:
-        raise pg_errors.ProtocolViolation(f"expected {expected} results in the pipeline, got {len(results)}")
-    return results
+
+
+def _abandon(pgconn, synced: bool, results: list) -> None:
+    """Leave pipeline mode after a failure part-way (a refused send, an interrupted read): what
+    was sent runs to the Sync and is read into `results`, so the session is where psycopg expects
+    it (an error in the transaction, which Django then rolls back). If even that fails, the
+    session is closed rather than left half-way in a pipeline."""
+    try:
+        if pgconn.status == pq.ConnStatus.OK:
+            if not synced:
+                pgconn.pipeline_sync()
+            _read(pgconn, results)
+            pgconn.exit_pipeline_mode()
+    except Exception:
+        pgconn.finish()

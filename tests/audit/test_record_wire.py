@@ -184,3 +184,36 @@ def test_a_broken_transaction_is_refused_as_djangos_cursor_refuses_it():
         with pytest.raises(TransactionManagementError):
             services.record(THING_DONE, actor=None)
     assert not AuditEntry.objects.exists() and not Group.objects.filter(name="wire-broken").exists()
+
+
+def test_record_many_splits_what_one_statement_cannot_carry():
+    items = [(THING_DONE, None, {"i": i}) for i in range(services._MANY + 7)]  # > 65,535 parameters
+    with transaction.atomic():
+        many = services.record_many(items, actor="celery:chunk")
+    assert [e.pk for e in many] == sorted(e.pk for e in many)
+    stored = AuditEntry.objects.order_by("id").values_list("data", "content_hash")
+    assert [data["i"] for data, _ in stored] == list(range(len(items)))
+    assert [digest for _, digest in stored] == [e.content_hash for e in many]
+
+
+def test_a_read_interrupted_half_way_leaves_the_session_usable(monkeypatch):
+    read, calls = wire._read, []
+
+    def interrupted(pgconn, results):  # the first read fails; _abandon's read then drains
+        calls.append(len(results))
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        read(pgconn, results)
+
+    monkeypatch.setattr(wire, "_read", interrupted)
+    connection.close()
+    with pytest.raises(KeyboardInterrupt), transaction.atomic():
+        pg = connection.connection
+        services.record(THING_DONE, actor=None)  # BEGIN, Parse, Execute were sent
+    monkeypatch.undo()
+    assert calls == [0, 0] and not pg.closed and connection.connection is pg
+    assert pg.pgconn.pipeline_status == pq.PipelineStatus.OFF
+    assert pg in wire._prepared  # its Parse succeeded: not sent again (it would be refused)
+    with transaction.atomic():
+        services.record(THING_UNDONE, actor=None)
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == [THING_UNDONE]
