@@ -5,7 +5,10 @@ and no audit. One hvac client per thread. Twelve requests a rotation, in the eng
 (secrets_admin/backends/vault_values.py): create reads the key's metadata and looks for a staging
 left by an earlier attempt (a 404 on a fresh rotation), marks the staging and writes the value;
 test reads the staging's metadata and value; finish reads both metadata, marks the key, reads the
-staged value, writes it by check-and-set and deletes the staging."""
+staged value, writes it by check-and-set and deletes the staging.
+
+Its HTTP session is the engine's (secrets_admin.backends.vault.session with the default config:
+CA verification on, nothing taken from the environment), so both sides pay the same per request."""
 
 import threading
 import uuid
@@ -13,13 +16,15 @@ import uuid
 import hvac
 import hvac.exceptions
 
+from secrets_admin.backends.vault import session
+
 _local = threading.local()
 
 
 def _client(url: str, token: str) -> hvac.Client:
     client = getattr(_local, "client", None)
     if client is None:
-        client = _local.client = hvac.Client(url=url, token=token, timeout=10)
+        client = _local.client = hvac.Client(url=url, token=token, timeout=10, session=session({}))
     return client
 
 

@@ -35,6 +35,18 @@ CONSOLE_POLICY = "candlefish-console"
 _PERMANENT = (hvac.exceptions.Forbidden, hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest)
 
 
+def session(config: dict) -> requests.Session:
+    """The HTTP session of a client: CA verification from the config (`ca_cert`, else the
+    system bundle), and with `trust_env` off (the default) nothing from the process environment:
+    a secrets console should not send its token through whatever proxy HTTPS_PROXY names, nor
+    take credentials from .netrc. It also spares every request requests' per-call scan of the
+    environment (proxy variables, NO_PROXY matching, a .netrc lookup)."""
+    http = requests.Session()
+    http.trust_env = bool(config.get("trust_env", False))
+    http.verify = config.get("ca_cert") or True  # hvac takes the session's verify over its own
+    return http
+
+
 class VaultBackend(VaultWalk, SecretBackend):
     kind = "vault"
     values = vault_values  # rotation values: KV v2 staging, check-and-set promote
@@ -56,6 +68,7 @@ class VaultBackend(VaultWalk, SecretBackend):
                 token=token,
                 namespace=self.config.get("namespace"),
                 timeout=self.config.get("timeout", 5),
+                session=session(self.config),
             )
             self._local.client = client
         return client
@@ -68,6 +81,7 @@ class VaultBackend(VaultWalk, SecretBackend):
                     url=self.config["url"],
                     namespace=self.config.get("namespace"),
                     timeout=self.config.get("timeout", 5),
+                    session=session(self.config),
                 )
                 with self.errors("AppRole login"):
                     auth = login.auth.approle.login(
