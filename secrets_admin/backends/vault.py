@@ -21,7 +21,7 @@ import hvac.exceptions
 import requests
 
 from secrets_admin.backends import metadata as md
-from secrets_admin.backends import passwords, paths, vault_values
+from secrets_admin.backends import passwords, paths, vault_http, vault_values
 from secrets_admin.backends.base import BackendError, RemoteSecret, SecretBackend, translated
 from secrets_admin.backends.vault_walk import VaultWalk
 
@@ -57,6 +57,7 @@ class VaultBackend(VaultWalk, SecretBackend):
         self._login_lock = threading.Lock()
         self._approle_token = None  # one AppRole login shared by every thread's client
         self._approle_renew_at = 0.0
+        self._wire = vault_http.Wire(config)
 
     @property
     def client(self) -> hvac.Client:
@@ -118,11 +119,19 @@ class VaultBackend(VaultWalk, SecretBackend):
         url = "/v1/" + quote(paths.request_path(self.name, path), safe="/:@-._~")
         with self.errors(doing):
             try:
-                return self.client.adapter.request(method, url, **kwargs)
+                return self._send(method, url, kwargs)
             except hvac.exceptions.Forbidden:
                 if not self._token_revoked():
                     raise  # a real denial by policy
-                return self.client.adapter.request(method, url, **kwargs)
+                return self._send(method, url, kwargs)
+
+    def _send(self, method: str, url: str, kwargs: dict):
+        """On vault_http's pool; through hvac's client (requests) when the connection trusts the
+        environment (proxies, .netrc), which only requests honours. JSON of a 200 either way."""
+        if self.config.get("trust_env"):
+            return self.client.adapter.request(method, url, **kwargs)
+        token = self.config.get("token") or self._approle_login()
+        return self._wire.request(method, url, token, **kwargs)
 
     def _data(self, path: str, doing: str) -> dict:
         response = self._call("GET", path, doing)
