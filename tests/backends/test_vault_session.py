@@ -1,6 +1,7 @@
 """The OpenBao client's HTTP session takes nothing from the environment unless told to
 (VAULT_TRUST_ENV): no proxy named by HTTP(S)_PROXY, no .netrc. CA verification stays explicit."""
 
+import certifi
 import hvac
 import pytest
 
@@ -64,3 +65,9 @@ def test_ca_verification_is_explicit(openbao):
 
     assert (default.session.trust_env, default._kwargs["verify"]) == (False, True)
     assert pinned._kwargs["verify"] == "/etc/candlefish/ca.pem"
+    # ... and the pool VaultBackend._call sends on (vault_http.py) trusts the same CAs.
+    wires = [
+        VaultBackend(n, vault_config(openbao, ca_cert=ca))._wire for n, ca in (("a", None), ("b", "/x.pem"))
+    ]
+    assert [wire._tls["cert_reqs"] for wire in wires] == ["CERT_REQUIRED"] * 2
+    assert [wire._tls["ca_certs"] for wire in wires] == [certifi.where(), "/x.pem"]
