@@ -17,7 +17,7 @@ VAULT_CLIENT_KEY as hvac takes it.
 
 import json
 import os
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 import certifi
 import hvac.utils
@@ -34,6 +34,7 @@ _RETRIES = urllib3.Retry(total=None, connect=0, read=False, status=0, other=0, r
 class Wire:
     def __init__(self, config: dict):
         self.base = config["url"].rstrip("/")
+        self._prefix = urllib3.util.parse_url(self.base).path or ""  # an address with a path
         self.namespace = config.get("namespace")
         timeout = config.get("timeout", 5)
         self.timeout = urllib3.Timeout(connect=timeout, read=timeout)
@@ -43,15 +44,21 @@ class Wire:
         if hvac.v1.VAULT_CLIENT_CERT:
             tls |= {"cert_file": hvac.v1.VAULT_CLIENT_CERT, "key_file": hvac.v1.VAULT_CLIENT_KEY}
         self._tls = tls
-        self._pool, self._pid = None, 0
+        self._pools, self._pid = None, 0
         # As many kept-alive connections as a walk has reads in flight (vault.py: `workers`).
         self._size = max(10, int(config.get("workers") or 8))
 
-    def _manager(self) -> urllib3.PoolManager:
-        if self._pid != os.getpid():  # a forked worker must not share its parent's sockets
-            self._pool = urllib3.PoolManager(num_pools=4, maxsize=self._size, retries=_RETRIES, **self._tls)
-            self._pid = os.getpid()
-        return self._pool
+    def _pair(self) -> tuple[urllib3.HTTPConnectionPool, urllib3.PoolManager]:
+        """This process's pool for the configured address, and a manager for where redirects
+        lead (made after a fork anew: a worker must not share its parent's sockets)."""
+        if self._pid != os.getpid():
+            where = urllib3.util.parse_url(self.base)
+            kind = urllib3.HTTPSConnectionPool if where.scheme == "https" else urllib3.HTTPConnectionPool
+            extra = self._tls if where.scheme == "https" else {}
+            home = kind(where.host, where.port, maxsize=self._size, retries=_RETRIES, **extra)
+            manager = urllib3.PoolManager(num_pools=4, maxsize=self._size, retries=_RETRIES, **self._tls)
+            self._pools, self._pid = (home, manager), os.getpid()
+        return self._pools
 
     def request(self, method: str, url: str, token: str | None, *, json=None, params=None, headers=None):
         """One call: the JSON of a 200 answer (None for an empty one or a 204); hvac's exception
@@ -67,11 +74,18 @@ class Wire:
             sent["Content-Type"] = "application/json"
         sent.update(headers or {})
         query = {key: value for key, value in (params or {}).items() if value is not None}
-        full = f"{self.base}{url}" + (f"?{urlencode(query)}" if query else "")
+        home, manager = self._pair()
+        path = f"{self._prefix}{url}" + (f"?{urlencode(query)}" if query else "")
+        full = f"{self.base}{url}"
+        call = {"body": body, "headers": sent, "timeout": self.timeout, "preload_content": True}
         try:
-            answer = self._manager().request(
-                method, full, body=body, headers=sent, timeout=self.timeout, preload_content=True
-            )
+            # The configured address's pool directly (a PoolManager would parse and look it up
+            # on every call); a redirect (a standby naming the active node) goes to the manager,
+            # which follows it across hosts, body and all.
+            answer = home.urlopen(method, path, redirect=False, assert_same_host=False, **call)
+            location = answer.get_redirect_location()
+            if location:
+                answer = manager.urlopen(method, urljoin(f"{self.base}{path}", location), **call)
         except u3.HTTPError as exc:
             raise _as_requests(exc) from exc
         return _result(method, full, answer)
