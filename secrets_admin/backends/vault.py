@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 import hvac
 import hvac.exceptions
+import hvac.utils
+import hvac.v1
 import requests
 
 from secrets_admin.backends import metadata as md
@@ -57,7 +59,11 @@ class VaultBackend(VaultWalk, SecretBackend):
         self._login_lock = threading.Lock()
         self._approle_token = None  # one AppRole login shared by every thread's client
         self._approle_renew_at = 0.0
-        self._wire = vault_http.Wire(config)
+        self._wire = vault_http.Wire(
+            config,
+            raise_for_error=hvac.utils.raise_for_error,
+            client_cert=(hvac.v1.VAULT_CLIENT_CERT, hvac.v1.VAULT_CLIENT_KEY),  # as hvac.Client takes it
+        )
 
     @property
     def client(self) -> hvac.Client:

@@ -5,9 +5,10 @@ settings, a cookie jar filled from every response, hooks, the redirect resolver)
 much client CPU as the HTTP exchange itself: 0.4 ms a call against 0.2 ms here, and a KV v2
 rotation is twelve calls. The requests are the same on the wire (the headers hvac's adapter
 sets: X-Vault-Token, X-Vault-Request, X-Vault-Namespace) and so are the failures: an error
-status raises hvac's exception for it (hvac.utils.raise_for_error, as its adapter does), a
-network failure the `requests` exception it would have been, so vault.py's classification of
-"not found", "denied", "sealed", "unreachable" and "timed out" does not change.
+status raises hvac's exception for it (hvac.utils.raise_for_error as its adapter does, handed
+in by vault.py: still the one module importing hvac), a network failure the `requests`
+exception it would have been, so vault.py's classification of "not found", "denied",
+"sealed", "unreachable" and "timed out" does not change.
 
 Only for `trust_env: false` (the default): a connection told to trust the environment keeps
 hvac's client, which honours proxies and .netrc. TLS: verified, against `ca_cert` (a file or a
@@ -20,8 +21,6 @@ import os
 from urllib.parse import urlencode, urljoin
 
 import certifi
-import hvac.utils
-import hvac.v1
 import requests
 import urllib3
 import urllib3.exceptions as u3
@@ -32,7 +31,11 @@ _RETRIES = urllib3.Retry(total=None, connect=0, read=False, status=0, other=0, r
 
 
 class Wire:
-    def __init__(self, config: dict):
+    """`raise_for_error`: hvac.utils.raise_for_error, handed in by vault.py (the one module that
+    imports hvac); `client_cert`: (cert, key) files, or None."""
+
+    def __init__(self, config: dict, *, raise_for_error, client_cert=None):
+        self._raise_for_error = raise_for_error
         self.base = config["url"].rstrip("/")
         self._prefix = urllib3.util.parse_url(self.base).path or ""  # an address with a path
         self.namespace = config.get("namespace")
@@ -41,8 +44,8 @@ class Wire:
         ca = config.get("ca_cert")
         tls = {"cert_reqs": "CERT_REQUIRED"}
         tls["ca_cert_dir" if ca and os.path.isdir(ca) else "ca_certs"] = ca or certifi.where()
-        if hvac.v1.VAULT_CLIENT_CERT:
-            tls |= {"cert_file": hvac.v1.VAULT_CLIENT_CERT, "key_file": hvac.v1.VAULT_CLIENT_KEY}
+        if client_cert and client_cert[0]:
+            tls |= {"cert_file": client_cert[0], "key_file": client_cert[1]}
         self._tls = tls
         self._pools, self._pid = None, 0
         # As many kept-alive connections as a walk has reads in flight (vault.py: `workers`).
@@ -88,14 +91,14 @@ class Wire:
                 answer = manager.urlopen(method, urljoin(f"{self.base}{path}", location), **call)
         except u3.HTTPError as exc:
             raise _as_requests(exc) from exc
-        return _result(method, full, answer)
+        return _result(method, full, answer, self._raise_for_error)
 
 
 def _dumps(document) -> bytes:
     return json.dumps(document, allow_nan=False).encode()
 
 
-def _result(method: str, url: str, answer):
+def _result(method: str, url: str, answer, raise_for_error):
     status, data = answer.status, answer.data
     if status >= 400:
         text = data.decode("utf-8", "replace")
@@ -105,9 +108,7 @@ def _result(method: str, url: str, answer):
                 errors = json.loads(data).get("errors")
             except (ValueError, AttributeError):
                 errors = None
-        hvac.utils.raise_for_error(
-            method, url, status, text if errors is None else None, errors=errors, text=text
-        )
+        raise_for_error(method, url, status, text if errors is None else None, errors=errors, text=text)
     if status != 200 or not data:
         return None
     try:
