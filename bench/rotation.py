@@ -18,15 +18,17 @@ run rows, leases, step log, audit entries, the queue, the worker processes.
 
 How the two sides match: the engine's worker processes (prefork, -c N) each make one backend call
 at a time, as each of the raw loop's N threads does; both talk to the same OpenBao, one HTTP
-keep-alive session per process or thread. The engine starts its runs the way the rotation.schedule
-beat does (services/chunks.py: `start_runs` records every run and its `rotation.run.started`
-entry in one transaction and queues them as `rotation.advance_chunk` tasks of
-ROTATION_CHUNK_SIZE runs); a worker records each step of a chunk's runs in one transaction per
-lane (ROTATION_CHUNK_LANES, default 1), with one audit entry per run and step, before that
-lane's next step's backend calls; with more lanes, one lane's recording commits on a second
-connection while the other lane's calls run. BENCH_ROTATION_LANES (default "1,2") gives the
-workers' lane counts: an engine round at each in every pair (a fresh worker each: A1, A2, then
-B); the goal is judged at the first (the product's default).
+keep-alive session per process or thread, neither taking proxies or .netrc from the environment
+(the adapter's default, trust_env off). The engine sends its calls on its own urllib3 pool
+(secrets_admin/backends/vault_http.py), the raw loop through plain hvac: the same requests. The
+engine starts its runs the way the rotation.schedule beat does (services/chunks.py: `start_runs`
+records every run and its `rotation.run.started` entry in one transaction and queues them as
+`rotation.advance_chunk` tasks of ROTATION_CHUNK_SIZE runs); a worker records each step of a
+chunk's runs in one transaction per lane (ROTATION_CHUNK_LANES, default 1), with one audit entry
+per run and step, before that lane's next step's backend calls; with more lanes, one lane's
+recording commits on a second connection while the other lane's calls run. BENCH_ROTATION_LANES
+(default "1,2") gives the workers' lane counts: an engine round at each in every pair (a fresh
+worker each: A1, A2, then B); the goal is judged at the first (the product's default).
 
 Engine time: from start_runs to the last run finished (starting is part of the work: the runs,
 their audit entries and the queued tasks). CPU seconds (user+sys) are reported for each round:
