@@ -4,6 +4,8 @@
 transaction with batched queries (one SELECT of the chunk's rows and their versions, bulk
 inserts and updates), so progress is visible live and a backend that dies half-way leaves every
 stored row as it was. Secrets not seen in a complete walk are marked missing (never deleted).
+A row whose `remote_digest` matches the backend's answer is not loaded or compared (only its
+status is recomputed, in SQL): an unchanged estate costs the reads and little more.
 """
 
 import logging
