@@ -12,12 +12,14 @@ the ones made from keys a backend listed.
 Refusals are `BackendError(reason="refused input")`: the forms show the message as it is.
 """
 
+import re
 import unicodedata
 
 from secrets_admin.backends.base import BackendError
 
 MAX_LENGTH = 1024
 DOTS = (".", "..")
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # the ASCII characters of category Cc
 
 
 def refused(backend: str, message: str) -> BackendError:
@@ -62,6 +64,12 @@ def request_path(backend: str, path: str) -> str:
     split = inner.split("/")
     if any(part in DOTS or part == "" for part in split) or "\\" in inner:
         raise refused(backend, f"refusing to request {path!r}: it would leave the path it names")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in inner):
+    # Every request of a walk comes here: ASCII (no format characters there) is checked with one
+    # regex, not a category lookup per character (11 µs a path, a percent of a walk's CPU).
+    if (
+        _ASCII_CONTROL.search(inner)
+        if inner.isascii()
+        else any(unicodedata.category(ch) in ("Cc", "Cf") for ch in inner)
+    ):
         raise refused(backend, f"refusing to request {path!r}: it holds control characters")
     return inner
