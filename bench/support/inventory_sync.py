@@ -4,7 +4,12 @@ number in flight, on the same OpenBao, interleaved round by round so both see th
 
 Rounds: the first sync (every secret new); then, `rounds` times, raw loop and sync of the
 unchanged estate in turn; then every secret's custom metadata changed and a sync of the changed
-estate, with a raw loop right before it."""
+estate, with a raw loop right before it.
+
+The sync of the unchanged estate does every read the raw loop does (and walks, chunks and
+records the run); per secret it then digests the backend's answer and, the digest being the
+stored one, skips building and comparing the row (services/sync.py), while still recomputing
+every seen secret's status in SQL. The changed estate takes the full path for every secret."""
 
 import os
 import statistics

@@ -3,7 +3,7 @@ guarantees and the beat schedule of every periodic task."""
 
 from celery.schedules import crontab
 
-from console.env import env, envint
+from console.env import env, envbool, envint
 from console.settings.services import REDIS_URL
 
 # --- Audit ledger ------------------------------------------------------------------------------
@@ -16,6 +16,9 @@ AUDIT_ANCHOR_INTERVAL = envint("AUDIT_ANCHOR_INTERVAL", 30, minimum=5)  # second
 AUDIT_ANCHOR_STALE_AFTER = envint("AUDIT_ANCHOR_STALE_AFTER", 60, minimum=10)  # then: alert, banner
 AUDIT_SEQUENCER_INTERVAL_MS = envint("AUDIT_SEQUENCER_INTERVAL_MS", 200, minimum=10)
 AUDIT_UNLINKED_ALERT_AFTER = envint("AUDIT_UNLINKED_ALERT_AFTER", 60, minimum=5)  # seconds
+# record() prepares its INSERT once per PostgreSQL session (secrets_admin.audit.wire); false
+# behind a transaction-mode pooler that does not track prepared statements (PgBouncer < 1.21).
+AUDIT_PREPARED_INSERT = envbool("AUDIT_PREPARED_INSERT", True)
 # The PostgreSQL role the console runs as in production (owns nothing; INSERT/SELECT on the
 # ledger). When set, `migrate` (run as the owning role) grants it exactly what it needs.
 DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", "")

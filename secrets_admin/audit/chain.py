@@ -138,6 +138,27 @@ def _as_stored(value):
     return value
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _flat(data) -> bool:
+    """A plain dict of str keys and str, int, bool or None values, no string holding NUL or a
+    backslash (most entries' data): its JSON round trip is an equal dict (no float to convert, no
+    tuple, key or subclass to coerce), and what the full check refuses it would refuse too."""
+    if data.__class__ is not dict:
+        return False
+    for key, value in data.items():
+        if key.__class__ is not str or "\x00" in key or "\\" in key:
+            return False
+        kind = value.__class__
+        if kind is str:
+            if "\x00" in value or "\\" in value:
+                return False
+        elif kind not in _SCALARS:
+            return False
+    return True
+
+
 def normalise_data(data) -> dict:
     """The JSON round trip of `data`, exactly as the database will give it back.
 
@@ -148,6 +169,8 @@ def normalise_data(data) -> dict:
         return {}
     if not isinstance(data, dict):
         raise ValueError("audit data must be a dict of JSON-safe values")
+    if _flat(data):
+        return {key: data[key] for key in sorted(data)}  # the round trip's result, keys sorted too
     try:
         text = _ENCODER.encode(data)
     except (TypeError, ValueError) as exc:

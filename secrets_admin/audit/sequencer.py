@@ -50,7 +50,11 @@ log = logging.getLogger(__name__)
 # Key of the PostgreSQL advisory lock that lets one sequencer link at a time ("CFAU").
 CHAIN_LOCK_KEY = 0x43464155
 BATCH = 5000
-BUSY_INTERVAL = 0.02  # seconds between looks while entries keep arriving
+# Seconds between looks while entries keep arriving. A batch costs about the same whatever its
+# size (seven round trips: BEGIN, isolation, lock, head, queue, UPDATE, COMMIT; ~2 ms of CPU with
+# its backend): at 3,000 entries/s, looks every 20 ms made batches of ~60 at ~55 us of CPU per
+# entry, every 100 ms ~300 at ~27 us, for ~0.1 s more lag (goal: p95 <= 1 s).
+BUSY_INTERVAL = 0.1
 
 
 @dataclass
@@ -219,7 +223,7 @@ def run(
             if linked:
                 log.debug("linked %d audit entries", linked)
             # While writers are busy, look again soon: an entry's lag is the wait for the next
-            # look plus one batch, and a batch under load is mostly its commit, not its size.
+            # look plus one batch (BUSY_INTERVAL says why not sooner).
             pause = min(interval, BUSY_INTERVAL) if linked else interval
         except DatabaseError as exc:
             log.error("audit sequencer: %s; retrying in %.1f s", exc, pause)

@@ -11,11 +11,9 @@ import logging
 
 from django.db import connections, router
 from django.utils import timezone
-from psycopg import errors as pg_errors
-from psycopg import pq
 
 from console.middleware import current_request_id
-from secrets_admin.audit import actions, chain
+from secrets_admin.audit import actions, chain, wire
 from secrets_admin.audit.models import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -97,20 +95,19 @@ def record(action: str, *, actor, target=None, data: dict | None = None, request
     unregistered action or data that is not a JSON-safe dict (or carries a key such as
     "password" that may only hold a secret), TypeError for a target that is not a saved model.
     """
-    alias = _write_alias("record")
+    alias, connection = _write_alias("record")
     row = _row(action, actor, target, data, request)
-    return _entry(row, _insert(connections[alias], row), alias)
+    return _entry(row, _insert(connection, row), alias)
 
 
 def record_many(items, *, actor) -> list[AuditEntry]:
     """record() for many changes made in one transaction by one actor (the rotation engine's
     chunks): `items` is [(action, target, data)], written in that order with one INSERT
     statement on PostgreSQL. Same checks and errors as record(); every entry or none."""
-    alias = _write_alias("record_many")
+    alias, connection = _write_alias("record_many")
     rows = [_row(action, actor, target, data, None) for action, target, data in items]
     if not rows:
         return []
-    connection = connections[alias]
     if connection.vendor == "postgresql":
         ids = _insert_many(connection, rows)
     else:
@@ -118,15 +115,17 @@ def record_many(items, *, actor) -> list[AuditEntry]:
     return [_entry(row, pk, alias) for row, pk in zip(rows, ids, strict=True)]
 
 
-def _write_alias(name: str) -> str:
+def _write_alias(name: str) -> tuple:
     alias = router.db_for_write(AuditEntry)
-    if not connections[alias].in_atomic_block:
+    connection = connections[alias]
+    if not connection.in_atomic_block:
         raise NotInTransaction(f"audit.{name}() must be called inside the change's transaction.atomic()")
-    return alias
+    return alias, connection
 
 
 def _row(action: str, actor, target, data, request) -> tuple:
-    """(content, data_text, user, digest) of one entry, every check done before anything is written."""
+    """(content, data_text, user, digest, created_text) of one entry, every check done before
+    anything is written."""
     if not actions.is_registered(action):
         raise ValueError(f"audit action {action!r} is not registered (secrets_admin/audit/actions.py)")
     user, actor_name = _actor(actor)
@@ -135,8 +134,9 @@ def _row(action: str, actor, target, data, request) -> tuple:
     leaked = _forbidden_key(payload)
     if leaked:
         raise ValueError(f"audit data must never hold secret values (key {leaked!r})")
+    now = timezone.now()
     content = (
-        timezone.now(),
+        now,
         actor_name,
         action,
         target_type,
@@ -148,11 +148,13 @@ def _row(action: str, actor, target, data, request) -> tuple:
     )
     # The canonical JSON of `data` is written once: it is hashed and it is what PostgreSQL stores.
     data_text = chain.encode_data(payload)
-    return content, data_text, user, chain.content_hash(*content, data_text=data_text)
+    created_text = chain.format_time(now)  # hashed, and what PostgreSQL is sent
+    digest = chain.content_hash(created_text, *content[1:], data_text=data_text)
+    return content, data_text, user, digest, created_text
 
 
 def _entry(row: tuple, pk: int, alias: str) -> AuditEntry:
-    content, _, user, digest = row
+    content, _, user, digest, _ = row
     # Positional values in field order: Django's fast path for building an instance (from_db's).
     entry = AuditEntry(pk, None, content[0], user.pk if user else None, *content[1:], digest, "", "", None)
     if user is not None:
@@ -162,8 +164,8 @@ def _entry(row: tuple, pk: int, alias: str) -> AuditEntry:
 
 
 # One INSERT per entry, without the ORM's save() machinery (it doubled a writer's CPU time). On
-# PostgreSQL the values go as they are (`data` as its canonical JSON text); elsewhere the fields
-# prepare them, so each database gets what Django would send.
+# PostgreSQL the values go as text (`data` as its canonical JSON); elsewhere the fields prepare
+# them, so each database gets what Django would send.
 _COLUMNS = (*chain.CONTENT, "actor_id", "content_hash")
 _PLACEHOLDERS = f"({', '.join(['%s::jsonb' if c == 'data' else '%s' for c in _COLUMNS])}, '', '')"
 _INSERT = (
@@ -174,16 +176,16 @@ _INSERT_ORM = _INSERT.replace("%s::jsonb", "%s")
 
 
 def _pg_values(row: tuple) -> list:
-    content, data_text, user, digest = row
+    content, data_text, user, digest, _ = row
     return [*content[:-1], data_text, user.pk if user else None, digest]
 
 
 def _insert(connection, row: tuple) -> int:
-    returning = connection.features.can_return_columns_from_insert
     if connection.vendor == "postgresql":
-        return _returning_ids(connection, _INSERT + " RETURNING id", _pg_values(row))[0]
+        return wire.insert(connection, [_wire_values(row)], _INSERT + " RETURNING id", _pg_values(row))[0]
+    returning = connection.features.can_return_columns_from_insert
     with connection.cursor() as cursor:
-        content, _, user, digest = row
+        content, _, user, digest, _ = row
         fields = [AuditEntry._meta.get_field(name) for name in _COLUMNS]
         values = (*content, user.pk if user else None, digest)
         prepared = [field.get_db_prep_save(v, connection) for field, v in zip(fields, values, strict=True)]
@@ -191,47 +193,33 @@ def _insert(connection, row: tuple) -> int:
         return cursor.fetchone()[0] if returning else cursor.lastrowid
 
 
+_MANY = 5000  # rows per statement: PostgreSQL takes at most 65,535 parameters in one
+
+
 def _insert_many(connection, rows: list[tuple]) -> list[int]:
-    """One PostgreSQL INSERT for many entries; ids in the order given (one statement's ids come
-    from one sequence, in VALUES order)."""
-    sql = _INSERT.replace(f"VALUES {_PLACEHOLDERS}", "VALUES " + ", ".join([_PLACEHOLDERS] * len(rows)))
-    return sorted(
-        _returning_ids(connection, sql + " RETURNING id", [v for row in rows for v in _pg_values(row)])
-    )
+    """One PostgreSQL INSERT per 5,000 entries; ids in the order given (one statement's ids come
+    from one sequence, in VALUES order, and the statements run one after another)."""
+    ids = []
+    for start in range(0, len(rows), _MANY):
+        chunk = rows[start : start + _MANY]
+        sql = _INSERT.replace(f"VALUES {_PLACEHOLDERS}", "VALUES " + ", ".join([_PLACEHOLDERS] * len(chunk)))
+        params = [v for row in chunk for v in _pg_values(row)]
+        wire_rows = [_wire_values(row) for row in chunk]
+        ids += sorted(wire.insert(connection, wire_rows, sql + " RETURNING id", params))
+    return ids
 
 
-def _returning_ids(connection, sql: str, params: list) -> list[int]:
-    """Run a PostgreSQL INSERT ... RETURNING id; the ids it returns.
-
-    When the entry is the first statement of its transaction (an audited change that is only its
-    entry, such as a login), psycopg would send BEGIN alone and wait for it: one round trip of
-    three, and under load a third of a writer's CPU. Here BEGIN travels in the INSERT's message
-    instead (the same literal SQL Django's client-side cursor sends), and psycopg then finds the
-    transaction open and commits it as usual. Any other state, or Django's query logging or
-    execute wrappers (which must see the statement), takes the ordinary cursor."""
-    pg = connection.connection
-    if connection.queries_logged or connection.execute_wrappers or not _begin_is_ours(pg):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [found[0] for found in cursor.fetchall()]
-    with connection.wrap_database_errors, pg.lock:
-        text = "BEGIN; " + pg.cursor().mogrify(sql, params)
-        result = pg.pgconn.exec_(text.encode(pg.info.encoding))  # blocking even on a nonblocking pgconn
-        if result.status != pq.ExecStatus.TUPLES_OK:
-            raise pg_errors.error_from_result(result, encoding=pg.info.encoding)
-        return [int(result.get_value(i, 0)) for i in range(result.ntuples)]
-
-
-def _begin_is_ours(pg) -> bool:
-    """psycopg would start a transaction with a plain BEGIN before the next statement."""
-    return (
-        not pg.autocommit
-        and pg.pgconn.transaction_status == pq.TransactionStatus.IDLE
-        and pg.pgconn.pipeline_status == pq.PipelineStatus.OFF
-        and pg.isolation_level is None
-        and pg.read_only is None
-        and pg.deferrable is None
-    )
+def _wire_values(row: tuple) -> list:
+    """The row's values as PostgreSQL's text input (UTF-8), in _COLUMNS order."""
+    content, data_text, user, digest, created_text = row
+    _, *texts, _ = content
+    return [
+        created_text.encode(),
+        *[text.encode() for text in texts],
+        data_text.encode(),
+        None if user is None else str(user.pk).encode(),
+        digest.encode(),
+    ]
 
 
 def raise_chain_alert(outcome: chain.Outcome) -> None:

@@ -1,6 +1,7 @@
 """services.record(): what an entry holds, how it chains, and when it refuses."""
 
 import hashlib
+import json
 
 import pytest
 from django.contrib.auth.models import Group
@@ -89,6 +90,8 @@ def test_it_refuses_an_unregistered_action():
         (["not", "a", "dict"], "dict"),
         ({"password": "hunter2hunter2"}, "secret"),
         ({"nul": "a\x00b"}, "NUL"),
+        ({"a\x00": 1}, "NUL"),
+        ({"escaped": "\\u0000"}, "NUL"),  # what the JSON text shows for a NUL
         ({"changes": [{"field": "x", "password": "hunter2hunter2"}]}, "secret"),
     ],
 )
@@ -96,6 +99,28 @@ def test_it_refuses_data_that_is_not_safe_json(data, message):
     with pytest.raises(ValueError, match=message), transaction.atomic():
         services.record(THING_DONE, actor=None, data=data)
     assert not AuditEntry.objects.exists()
+
+
+FLAT = [
+    {},
+    {"i": 1, "writer": 3, "mode": "v2"},
+    {"big": 2**80, "neg": -5, "yes": True, "no": False, "none": None, "text": "ünï 🔑 \u2028"},
+    {"path": "C:\\dir", "quote": 'say "hi"'},  # a backslash: the full round trip
+    {"f": 1.5},  # floats, lists, dicts, subclasses: the full round trip
+    {"t": (1, 2)},
+    {"n": {"inner": 1}},
+    {1: "int key"},
+]
+
+
+@pytest.mark.parametrize("data", FLAT)
+def test_the_flat_data_shortcut_gives_what_the_json_round_trip_gives(data):
+    normalised = chain.normalise_data(data)
+    expected = chain._as_stored(json.loads(chain._ENCODER.encode(data)))
+    assert normalised == expected and normalised is not data
+    assert list(normalised.items()) == list(expected.items())  # keys sorted, as the round trip sorts them
+    assert [type(v) for v in normalised.values()] == [type(v) for v in expected.values()]
+    assert chain.encode_data(normalised) == chain._ENCODER.encode(expected)
 
 
 @pytest.mark.django_db

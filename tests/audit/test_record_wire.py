@@ -1,15 +1,18 @@
-"""record() on PostgreSQL when its entry is the first statement of the transaction: BEGIN travels
-in the INSERT's message (two round trips per audited change instead of three), and everything
-else behaves as with psycopg's own BEGIN."""
+"""record() on PostgreSQL (secrets_admin.audit.wire): when its entry is the first statement of
+the transaction, BEGIN travels with the INSERT (two round trips per audited change instead of
+three), the INSERT is a statement prepared once per session, and everything else behaves as
+with psycopg's own BEGIN and Django's cursor."""
 
 import psycopg
 import pytest
 from django.contrib.auth.models import Group
 from django.db import InternalError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from psycopg import pq
 
-from secrets_admin.audit import chain, sequencer, services
+from secrets_admin.audit import chain, sequencer, services, wire
 from secrets_admin.audit.models import AuditEntry
+from secrets_admin.audit.verification import verify
 from tests.audit.conftest import THING_DONE, THING_UNDONE
 from tests.markers import requires_postgres
 
@@ -132,3 +135,85 @@ def test_the_actor_index_holds_people_only_and_serves_their_lookups(django_user_
         (None, "alice-wire"),
         (None, "celery:sync"),
     ]
+
+
+def _prepared_runs() -> int:
+    """How often this session ran record()'s named statement (0 if it holds none)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE name = %s",
+            [wire.NAME.decode()],
+        )
+        found = cursor.fetchone()
+    return found[0] if found else 0
+
+
+def test_the_insert_is_prepared_once_per_session_and_reused_in_and_out_of_a_transaction(commands):
+    connection.close()  # a new session: the statement is prepared by its first entry
+    with transaction.atomic():
+        first = services.record(THING_DONE, actor=None, data={"n": 1})
+    with transaction.atomic():
+        Group.objects.create(name="wire-prepared")  # the entry joins psycopg's open transaction
+        second = services.record(THING_UNDONE, actor=None, data={"n": 2})
+    assert _prepared_runs() == 2
+    assert commands == ["COMMIT", "BEGIN", "COMMIT"]
+    connection.close()  # the next session prepares it again
+    with transaction.atomic():
+        third = services.record(THING_DONE, actor=None)
+    assert _prepared_runs() == 1
+    stored = AuditEntry.objects.filter(pk__in=[first.pk, second.pk, third.pk]).order_by("id")
+    assert [(e.action, e.data, e.content_hash) for e in stored] == [
+        (e.action, e.data, e.content_hash) for e in (first, second, third)
+    ]
+    assert sequencer.link() == 3 and verify(full=True).ok
+
+
+def test_without_prepared_statements_the_insert_still_travels_with_its_begin(commands, settings):
+    settings.AUDIT_PREPARED_INSERT = False  # behind a pooler that does not track them
+    connection.close()
+    with transaction.atomic():
+        entry = services.record(THING_DONE, actor="celery:test", data={"n": "x"})
+    assert commands == ["COMMIT"] and _prepared_runs() == 0
+    assert AuditEntry.objects.get(pk=entry.pk).content_hash == entry.content_hash
+
+
+def test_a_broken_transaction_is_refused_as_djangos_cursor_refuses_it():
+    with transaction.atomic():
+        Group.objects.create(name="wire-broken")
+        connection.needs_rollback = True  # what an error inside an inner atomic(savepoint=False) leaves
+        with pytest.raises(TransactionManagementError):
+            services.record(THING_DONE, actor=None)
+    assert not AuditEntry.objects.exists() and not Group.objects.filter(name="wire-broken").exists()
+
+
+def test_record_many_splits_what_one_statement_cannot_carry():
+    items = [(THING_DONE, None, {"i": i}) for i in range(services._MANY + 7)]  # > 65,535 parameters
+    with transaction.atomic():
+        many = services.record_many(items, actor="celery:chunk")
+    assert [e.pk for e in many] == sorted(e.pk for e in many)
+    stored = AuditEntry.objects.order_by("id").values_list("data", "content_hash")
+    assert [data["i"] for data, _ in stored] == list(range(len(items)))
+    assert [digest for _, digest in stored] == [e.content_hash for e in many]
+
+
+def test_a_read_interrupted_half_way_leaves_the_session_usable(monkeypatch):
+    read, calls = wire._read, []
+
+    def interrupted(pgconn, results):  # the first read fails; _abandon's read then drains
+        calls.append(len(results))
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        read(pgconn, results)
+
+    monkeypatch.setattr(wire, "_read", interrupted)
+    connection.close()
+    with pytest.raises(KeyboardInterrupt), transaction.atomic():
+        pg = connection.connection
+        services.record(THING_DONE, actor=None)  # BEGIN, Parse, Execute were sent
+    monkeypatch.undo()
+    assert calls == [0, 0] and not pg.closed and connection.connection is pg
+    assert pg.pgconn.pipeline_status == pq.PipelineStatus.OFF
+    assert pg in wire._prepared  # its Parse succeeded: not sent again (it would be refused)
+    with transaction.atomic():
+        services.record(THING_UNDONE, actor=None)
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == [THING_UNDONE]
