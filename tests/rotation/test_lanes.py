@@ -134,7 +134,7 @@ def test_a_chunk_makes_the_raw_loops_openbao_calls_and_no_more(api_key_secret, o
     import hvac
     import urllib3.connectionpool
 
-    from bench.support.rotation_raw import rotate
+    from bench.support.rotation_raw import rotate, rotate_on_pool
 
     secrets = [api_key_secret("vault", f"old-{i}") for i in range(3)]
     calls = []
@@ -155,6 +155,13 @@ def test_a_chunk_makes_the_raw_loops_openbao_calls_and_no_more(api_key_secret, o
     calls.clear()
     rotate(openbao.url, openbao.token, "lanes/raw-key", "new")
     assert engine == 3 * len(calls) == 3 * 12
+    hvac_calls = [(method, url.replace("raw-key", "key")) for method, url in calls]
+    raw.secrets.kv.v2.create_or_update_secret(path="lanes/pool-key", secret={"value": "old"})
+    calls.clear()
+    rotate_on_pool(openbao.url, openbao.token, "lanes/pool-key", "new")  # the bench's information round
+    assert [(method, url.replace("pool-key", "key")) for method, url in calls] == hvac_calls
+    version = raw.secrets.kv.v2.read_secret_version(path="lanes/pool-key", raise_on_deleted_version=True)
+    assert (version["data"]["metadata"]["version"], version["data"]["data"]) == (2, {"value": "new"})
 
 
 @pytest.mark.django_db
