@@ -60,11 +60,15 @@ def raw_loop(bao, workers: int) -> int:
 
     import hvac
 
+    from secrets_admin.backends.vault import session
+
     local = threading.local()
 
     def client():
         if not hasattr(local, "client"):
-            local.client = hvac.Client(url=bao.url, token=bao.token, timeout=30)
+            # The adapter's HTTP session settings (nothing taken from the environment), so the
+            # two sides pay the same per request for that (secrets_admin.backends.vault.session).
+            local.client = hvac.Client(url=bao.url, token=bao.token, timeout=30, session=session({}))
         return local.client
 
     def read(key):
