@@ -18,15 +18,23 @@ run rows, leases, step log, audit entries, the queue, the worker processes.
 
 How the two sides match: the engine's worker processes (prefork, -c N) each make one backend call
 at a time, as each of the raw loop's N threads does; both talk to the same OpenBao, one HTTP
-keep-alive session per process or thread. The engine starts its runs the way the rotation.schedule
-beat does (services/chunks.py: `start_runs` records every run and its `rotation.run.started`
-entry in one transaction and queues them as `rotation.advance_chunk` tasks of
-ROTATION_CHUNK_SIZE runs); a worker records each step of a chunk's runs in one transaction per
-lane (ROTATION_CHUNK_LANES, default 1), with one audit entry per run and step, before that
-lane's next step's backend calls; with more lanes, one lane's recording commits on a second
-connection while the other lane's calls run. BENCH_ROTATION_LANES (default "1,2") gives the
-workers' lane counts: an engine round at each in every pair (a fresh worker each: A1, A2, then
-B); the goal is judged at the first (the product's default).
+keep-alive session per process or thread, neither taking proxies or .netrc from the environment
+(the adapter's default, trust_env off). The engine sends its calls on its own urllib3 pool
+(secrets_admin/backends/vault_http.py), the raw loop through plain hvac: the same requests. The
+engine starts its runs the way the rotation.schedule beat does (services/chunks.py: `start_runs`
+records every run and its `rotation.run.started` entry in one transaction and queues them as
+`rotation.advance_chunk` tasks of ROTATION_CHUNK_SIZE runs); a worker records each step of a
+chunk's runs in one transaction per lane (ROTATION_CHUNK_LANES, default 1), with one audit entry
+per run and step, before that lane's next step's backend calls; with more lanes, one lane's
+recording commits on a second connection while the other lane's calls run. BENCH_ROTATION_LANES
+(default "1,2") gives the workers' lane counts: an engine round at each in every pair (a fresh
+worker each: A1, A2, then B); the goal is judged at the first (the product's default).
+
+For information (not the goal), every pair also runs C: the raw loop's twelve requests sent on
+the engine's own client (secrets_admin/backends/vault_http.py, a urllib3 pool) instead of hvac
+(bench/support/rotation_raw.py `rotate_on_pool`); RESULT's ratio_engine_over_raw_on_engine_pool
+is the engine over C, at the first lane count: the engine's own overhead on equal clients. The
+goal stays the issue's: the engine against a raw hvac loop.
 
 Engine time: from start_runs to the last run finished (starting is part of the work: the runs,
 their audit entries and the queued tasks). CPU seconds (user+sys) are reported for each round:
@@ -186,8 +194,10 @@ def engine_round(bao, prefix: str, pids: list[int]) -> dict:
             "cpu_split_s": split, "one_new_version_each": every_one}  # fmt: skip
 
 
-def raw_round(bao, prefix: str, threads: int) -> dict:
-    from bench.support.rotation_raw import rotate
+def raw_round(bao, prefix: str, threads: int, *, on_pool: bool = False) -> dict:
+    from bench.support.rotation_raw import rotate, rotate_on_pool
+
+    rotate = rotate_on_pool if on_pool else rotate
 
     make_secrets(bao, prefix, SECRETS)
     values = [random.token_urlsafe(32) for _ in range(SECRETS)]
@@ -243,9 +253,9 @@ def main() -> int:
         log = open(work / "sequencer.log", "ab")  # noqa: SIM115 (closed with the process)
         sequencer = subprocess.Popen([sys.executable, "manage.py", "run_sequencer"], cwd=ROOT, env=env,
                                      stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-        rounds, ratios, checks = [], {str(lanes): {} for lanes in LANES}, []
+        rounds, ratios, checks, pool_ratios = [], {str(lanes): {} for lanes in LANES}, [], {}
         for processes in WORKERS:
-            pairs = {lanes: [] for lanes in LANES}
+            pairs, on_pool = {lanes: [] for lanes in LANES}, []
             for i in range(PAIRS):  # A/B/A/B (A: the engine at each lane count in turn)
                 engine = {}
                 for lanes in LANES:
@@ -258,16 +268,22 @@ def main() -> int:
                         worker.terminate()
                         worker.wait(60)
                 b = raw_round(bao, f"r{processes}-{i}", processes)
+                c = raw_round(bao, f"p{processes}-{i}", processes, on_pool=True)  # information
                 for lanes, a in engine.items():
                     rounds.append({"workers": processes, "kind": "engine", "lanes": lanes, **_round(a)})
                     checks += [a["finished"] == SECRETS, a["one_new_version_each"]]
                     pairs[lanes].append(a["per_s"] / b["per_s"])
+                    if lanes == LANES[0]:
+                        on_pool.append(a["per_s"] / c["per_s"])
                 rounds.append({"workers": processes, "kind": "raw", **_round(b)})
-                checks.append(b["one_new_version_each"])
+                rounds.append({"workers": processes, "kind": "raw_on_engine_pool", **_round(c)})
+                checks += [b["one_new_version_each"], c["one_new_version_each"]]
                 shown = " ".join(f"engine(lanes={n}) {a['per_s']:.0f}/s" for n, a in engine.items())
-                print(f"workers={processes} {shown} raw {b['per_s']:.0f}/s", flush=True)
+                shown += f" raw {b['per_s']:.0f}/s raw-on-pool {c['per_s']:.0f}/s"
+                print(f"workers={processes} {shown}", flush=True)
             for lanes, values in pairs.items():
                 ratios[str(lanes)][str(processes)] = round(statistics.mean(values), 3)
+            pool_ratios[str(processes)] = round(statistics.mean(on_pool), 3)
         sequencer.terminate()
         sequencer.wait(30)
         chain_ok = chain_verifies()
@@ -280,6 +296,9 @@ def main() -> int:
             "rounds": rounds,
             "ratio_engine_over_raw": main_ratios,
             "ratio_by_lanes": ratios,
+            # Information, not the goal: against the same twelve requests on the engine's own
+            # urllib3 pool (the engine's overhead on equal clients), at the first lane count.
+            "ratio_engine_over_raw_on_engine_pool": pool_ratios,
             "steps": step_percentiles(),
             "every_secret_one_new_version": all(checks),
             "chain_verifies": chain_ok,

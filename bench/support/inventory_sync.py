@@ -4,7 +4,12 @@ number in flight, on the same OpenBao, interleaved round by round so both see th
 
 Rounds: the first sync (every secret new); then, `rounds` times, raw loop and sync of the
 unchanged estate in turn; then every secret's custom metadata changed and a sync of the changed
-estate, with a raw loop right before it."""
+estate, with a raw loop right before it.
+
+The sync of the unchanged estate does every read the raw loop does (and walks, chunks and
+records the run); per secret it then digests the backend's answer and, the digest being the
+stored one, skips building and comparing the row (services/sync.py), while still recomputing
+every seen secret's status in SQL. The changed estate takes the full path for every secret."""
 
 import os
 import statistics
@@ -55,11 +60,15 @@ def raw_loop(bao, workers: int) -> int:
 
     import hvac
 
+    from secrets_admin.backends.vault import session
+
     local = threading.local()
 
     def client():
         if not hasattr(local, "client"):
-            local.client = hvac.Client(url=bao.url, token=bao.token, timeout=30)
+            # The adapter's HTTP session settings (nothing taken from the environment), so the
+            # two sides pay the same per request for that (secrets_admin.backends.vault.session).
+            local.client = hvac.Client(url=bao.url, token=bao.token, timeout=30, session=session({}))
         return local.client
 
     def read(key):

@@ -3,7 +3,7 @@ certificates, and the /readyz probes."""
 
 import json
 
-from console.env import PROBLEMS, ConfigProblem, env, envint, envlist, envsecret, envurl
+from console.env import PROBLEMS, ConfigProblem, env, envbool, envint, envlist, envsecret, envurl
 
 # --- Secret backends --------------------------------------------------------------------------
 # Named connections; the inventory keeps the name. One Vault and one AWS come from the plain
@@ -21,6 +21,11 @@ SECRET_BACKENDS = {
         "pki_mount": env("VAULT_PKI_MOUNT", "pki"),
         "database_mount": env("VAULT_DATABASE_MOUNT", "database"),
         "timeout": envint("VAULT_TIMEOUT", 5, minimum=1),
+        # TLS trust is explicit: this CA bundle (file or folder), else the system's (certifi).
+        "ca_cert": env("VAULT_CACERT") or env("VAULT_CAPATH"),
+        # Off: no HTTP(S)_PROXY, NO_PROXY, .netrc or REQUESTS_CA_BUNDLE picked up from the
+        # environment (see README, "OpenBao / Vault connection").
+        "trust_env": envbool("VAULT_TRUST_ENV", False),
     },
     "aws": {
         "kind": "aws",

@@ -18,10 +18,12 @@ from urllib.parse import quote
 
 import hvac
 import hvac.exceptions
+import hvac.utils
+import hvac.v1
 import requests
 
 from secrets_admin.backends import metadata as md
-from secrets_admin.backends import passwords, paths, vault_values
+from secrets_admin.backends import passwords, paths, vault_http, vault_values
 from secrets_admin.backends.base import BackendError, RemoteSecret, SecretBackend, translated
 from secrets_admin.backends.vault_walk import VaultWalk
 
@@ -35,6 +37,18 @@ CONSOLE_POLICY = "candlefish-console"
 _PERMANENT = (hvac.exceptions.Forbidden, hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest)
 
 
+def session(config: dict) -> requests.Session:
+    """The HTTP session of a client: CA verification from the config (`ca_cert`, else the
+    system bundle), and with `trust_env` off (the default) nothing from the process environment:
+    a secrets console should not send its token through whatever proxy HTTPS_PROXY names, nor
+    take credentials from .netrc. It also spares every request requests' per-call scan of the
+    environment (proxy variables, NO_PROXY matching, a .netrc lookup)."""
+    http = requests.Session()
+    http.trust_env = bool(config.get("trust_env", False))
+    http.verify = config.get("ca_cert") or True  # hvac takes the session's verify over its own
+    return http
+
+
 class VaultBackend(VaultWalk, SecretBackend):
     kind = "vault"
     values = vault_values  # rotation values: KV v2 staging, check-and-set promote
@@ -45,6 +59,11 @@ class VaultBackend(VaultWalk, SecretBackend):
         self._login_lock = threading.Lock()
         self._approle_token = None  # one AppRole login shared by every thread's client
         self._approle_renew_at = 0.0
+        self._wire = vault_http.Wire(
+            config,
+            raise_for_error=hvac.utils.raise_for_error,
+            client_cert=(hvac.v1.VAULT_CLIENT_CERT, hvac.v1.VAULT_CLIENT_KEY),  # as hvac.Client takes it
+        )
 
     @property
     def client(self) -> hvac.Client:
@@ -56,6 +75,7 @@ class VaultBackend(VaultWalk, SecretBackend):
                 token=token,
                 namespace=self.config.get("namespace"),
                 timeout=self.config.get("timeout", 5),
+                session=session(self.config),
             )
             self._local.client = client
         return client
@@ -68,6 +88,7 @@ class VaultBackend(VaultWalk, SecretBackend):
                     url=self.config["url"],
                     namespace=self.config.get("namespace"),
                     timeout=self.config.get("timeout", 5),
+                    session=session(self.config),
                 )
                 with self.errors("AppRole login"):
                     auth = login.auth.approle.login(
@@ -104,11 +125,19 @@ class VaultBackend(VaultWalk, SecretBackend):
         url = "/v1/" + quote(paths.request_path(self.name, path), safe="/:@-._~")
         with self.errors(doing):
             try:
-                return self.client.adapter.request(method, url, **kwargs)
+                return self._send(method, url, kwargs)
             except hvac.exceptions.Forbidden:
                 if not self._token_revoked():
                     raise  # a real denial by policy
-                return self.client.adapter.request(method, url, **kwargs)
+                return self._send(method, url, kwargs)
+
+    def _send(self, method: str, url: str, kwargs: dict):
+        """On vault_http's pool; through hvac's client (requests) when the connection trusts the
+        environment (proxies, .netrc), which only requests honours. JSON of a 200 either way."""
+        if self.config.get("trust_env"):
+            return self.client.adapter.request(method, url, **kwargs)
+        token = self.config.get("token") or self._approle_login()
+        return self._wire.request(method, url, token, **kwargs)
 
     def _data(self, path: str, doing: str) -> dict:
         response = self._call("GET", path, doing)

@@ -40,6 +40,15 @@ def test_a_run_goes_through_the_four_steps_once_each(counting, make_secret):
     assert actions.count("rotation.step.finished") == 4 and "rotation.run.finished" in actions
 
 
+def test_a_finished_run_has_the_next_sync_compare_its_secret_in_full(counting, make_secret):
+    """last_rotated is written outside the sync: the row's sync digest is cleared with it."""
+    run = _run(make_secret)
+    type(run.secret).objects.filter(pk=run.secret_id).update(remote_digest="0" * 32)
+    engine.advance(run.pk)
+    run.secret.refresh_from_db()
+    assert run.secret.last_rotated is not None and run.secret.remote_digest == ""
+
+
 def test_a_finished_run_is_not_run_again(counting, make_secret):
     run = _run(make_secret)
     engine.advance(run.pk)

@@ -129,21 +129,23 @@ def test_a_chunk_asks_for_its_hooks_once_with_the_one_run_answers(make_secret, d
 
 @pytest.mark.django_db
 def test_a_chunk_makes_the_raw_loops_openbao_calls_and_no_more(api_key_secret, openbao, monkeypatch):
-    """bench/rotation.py compares the engine with a raw hvac loop making the same calls: keep it so."""
-    import hvac.adapters
+    """bench/rotation.py compares the engine with a raw hvac loop making the same calls: keep it so.
+    Counted on the wire (urllib3's pools), under the engine's transport and hvac's alike."""
+    import hvac
+    import urllib3.connectionpool
 
-    from bench.support.rotation_raw import rotate
+    from bench.support.rotation_raw import rotate, rotate_on_pool
 
     secrets = [api_key_secret("vault", f"old-{i}") for i in range(3)]
     calls = []
-    request = hvac.adapters.JSONAdapter.request
+    urlopen = urllib3.connectionpool.HTTPConnectionPool.urlopen
 
     def counted(self, method, url, *args, **kwargs):
         if "/secret/" in url:  # KV calls (a first lookup of the mounts is once per process)
             calls.append((method.upper(), url))
-        return request(self, method, url, *args, **kwargs)
+        return urlopen(self, method, url, *args, **kwargs)
 
-    monkeypatch.setattr(hvac.adapters.JSONAdapter, "request", counted)
+    monkeypatch.setattr(urllib3.connectionpool.HTTPConnectionPool, "urlopen", counted)
     runs, _ = chunks.start_runs(secrets, actor="celery:rotation.schedule", reason="schedule")
     assert chunks.advance_chunk([run.pk for run in runs]) == {"skipped": 0, "finished": 3}
     engine = len(calls)
@@ -153,6 +155,13 @@ def test_a_chunk_makes_the_raw_loops_openbao_calls_and_no_more(api_key_secret, o
     calls.clear()
     rotate(openbao.url, openbao.token, "lanes/raw-key", "new")
     assert engine == 3 * len(calls) == 3 * 12
+    hvac_calls = [(method, url.replace("raw-key", "key")) for method, url in calls]
+    raw.secrets.kv.v2.create_or_update_secret(path="lanes/pool-key", secret={"value": "old"})
+    calls.clear()
+    rotate_on_pool(openbao.url, openbao.token, "lanes/pool-key", "new")  # the bench's information round
+    assert [(method, url.replace("pool-key", "key")) for method, url in calls] == hvac_calls
+    version = raw.secrets.kv.v2.read_secret_version(path="lanes/pool-key", raise_on_deleted_version=True)
+    assert (version["data"]["metadata"]["version"], version["data"]["data"]) == (2, {"value": "new"})
 
 
 @pytest.mark.django_db

@@ -97,6 +97,10 @@ class Secret(models.Model):
     missing_since = models.DateTimeField(null=True, blank=True)
     discovered_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=20, default="sync", help_text="sync, import or console")
+    # What the backend said at the sync that last wrote this row (services.remote.digest): a sync
+    # that gets the same answer again skips building and comparing the row. Any other writer
+    # clears it (save() below), so the next sync compares every field again.
+    remote_digest = models.CharField(max_length=32, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["path", "id"]
@@ -114,6 +118,15 @@ class Secret(models.Model):
 
     def __str__(self):
         return f"{self.backend}:{self.path}"
+
+    def save(self, *args, **kwargs):
+        """Saved by anything but a sync (edit, register, rotation, schedule): the row may now
+        differ from what the backend said, so the next sync must compare it in full. Sync
+        writes with bulk_create/bulk_update, which do not come here."""
+        self.remote_digest = ""
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "remote_digest"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("inventory:detail", args=[self.pk])

@@ -13,7 +13,7 @@ from secrets_admin.inventory import actions
 from secrets_admin.inventory.models import RotationPolicy, Secret, SecretVersion
 from secrets_admin.inventory.models.choices import Kind
 from secrets_admin.inventory.services import status as status_service
-from secrets_admin.inventory.services.sync import aware, remote_fields
+from secrets_admin.inventory.services.remote import aware, remote_fields
 
 CREATABLE_KINDS = (Kind.API_KEY, Kind.PASSWORD)
 CREATE_INTENT = "inventory.create"

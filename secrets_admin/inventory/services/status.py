@@ -176,8 +176,9 @@ def _differs(column: str, computed: str) -> Q:
     )
 
 
-def refresh_all(now=None) -> dict:
-    """Recompute `next_due` and `status` of every secret in SQL, writing only rows that change.
+def refresh_all(now=None, *, ids=None) -> dict:
+    """Recompute `next_due` and `status` of every secret (or of those whose id is in `ids`) in
+    SQL, writing only rows that change.
     PostgreSQL: one UPDATE joined to the policies, overrides and renewals. Elsewhere: one UPDATE
     per rotation policy (a handful) plus one for secrets without a policy, for the secrets
     without DueFacts; the few with an override or a renewal one by one; then one for every
@@ -188,7 +189,8 @@ def refresh_all(now=None) -> dict:
     now = now or timezone.now()
     database = connections[router.db_for_write(Secret)]  # where the ORM statements would go
     if database.vendor == "postgresql":
-        return _refresh_all_postgresql(database, now)
+        return _refresh_all_postgresql(database, now, ids)
+    secrets = Secret.objects.all() if ids is None else Secret.objects.filter(pk__in=list(ids))
     policies = {p.pk: p for p in RotationPolicy.objects.all()}
     special = _ids_with_facts()
     groups = [(Q(rotation_policy=p), p) for p in policies.values()]
@@ -196,10 +198,10 @@ def refresh_all(now=None) -> dict:
     due_changed = 0
     for where, policy in groups:
         due = _due_expression(policy)
-        rows = Secret.objects.filter(where).exclude(pk__in=special).alias(due=due)
+        rows = secrets.filter(where).exclude(pk__in=special).alias(due=due)
         due_changed += rows.filter(_differs("next_due", "due")).update(next_due=due)
     facts = due_facts(special)
-    for secret in Secret.objects.filter(pk__in=special):
+    for secret in secrets.filter(pk__in=special):
         before = secret.next_due
         secret.next_due = next_due(
             secret, policies.get(secret.rotation_policy_id), facts.get(secret.pk, NO_FACTS)
@@ -208,7 +210,7 @@ def refresh_all(now=None) -> dict:
             secret.save(update_fields=["next_due"])
             due_changed += 1
     status = _status_expression(now)
-    status_changed = Secret.objects.alias(new=status).exclude(status=F("new")).update(status=status)
+    status_changed = secrets.alias(new=status).exclude(status=F("new")).update(status=status)
     return {"next_due": due_changed, "status": status_changed}
 
 
@@ -271,6 +273,7 @@ FROM (
                     LEFT JOIN inventory_rotationpolicy AS p ON p.id = t.rotation_policy_id
                     LEFT JOIN %(overrides)s AS o ON o.secret_id = t.id
                     LEFT JOIN %(renewals)s AS r ON r.secret_id = t.id
+                    %(only)s
                     OFFSET 0
                 ) AS i OFFSET 0
             ) AS b OFFSET 0
@@ -289,8 +292,9 @@ RENEWALS_SQL = """(SELECT secret_id, MAX((state_data->>'new_not_after')::timesta
 NO_RENEWALS = "(SELECT NULL::bigint AS secret_id, NULL::timestamptz AS renewed_until WHERE false)"
 
 
-def _refresh_all_postgresql(database, now) -> dict:
+def _refresh_all_postgresql(database, now, ids=None) -> dict:
     params = {
+        "ids": None if ids is None else list(ids),
         "now": now,
         "soon": now + DUE_SOON,
         "missing": Status.MISSING.value,
@@ -302,6 +306,7 @@ def _refresh_all_postgresql(database, now) -> dict:
     sql = REFRESH_SQL.replace(
         "%(overrides)s", OVERRIDES_SQL if apps.is_installed("secrets_admin.schedule") else NO_OVERRIDES
     ).replace("%(renewals)s", RENEWALS_SQL if apps.is_installed("secrets_admin.rotation") else NO_RENEWALS)
+    sql = sql.replace("%(only)s", "" if ids is None else "WHERE t.id = ANY(%(ids)s)")
     with database.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -4,13 +4,13 @@
 transaction with batched queries (one SELECT of the chunk's rows and their versions, bulk
 inserts and updates), so progress is visible live and a backend that dies half-way leaves every
 stored row as it was. Secrets not seen in a complete walk are marked missing (never deleted).
+A row whose `remote_digest` matches the backend's answer is not loaded or compared (only its
+status is recomputed, in SQL): an unchanged estate costs the reads and little more.
 """
 
-import json
 import logging
-from datetime import UTC, timedelta
+from datetime import timedelta
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,8 +22,9 @@ from secrets_admin.backends.base import BackendError, ListingProblem, RemoteSecr
 from secrets_admin.dashboard import live as dashboard_live
 from secrets_admin.inventory import actions
 from secrets_admin.inventory.models import RotationPolicy, Secret, SecretVersion, SyncRun
-from secrets_admin.inventory.models.choices import Environment, Kind, Status, VersionState
+from secrets_admin.inventory.models.choices import Status, VersionState
 from secrets_admin.inventory.services import status as status_service
+from secrets_admin.inventory.services.remote import aware, digest, remote_fields
 from secrets_admin.inventory.services.sync_guard import Heartbeat, RunAbandoned, read_ahead, start_run
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,10 @@ TRACKED = (
     "details",
     "problem",
 )
-QUIET = {"remote_updated_at", "last_accessed"}
+# Written without counting as a change: the backend's own clocks, and the digest (stored anew
+# once for every row synced before it existed).
+QUIET = {"remote_updated_at", "last_accessed", "remote_digest"}
 UPDATE_BATCH = 100
-KINDS, ENVIRONMENTS = tuple(Kind.values), tuple(Environment.values)  # Django rebuilds .values per call
 LAST_SEEN_EVERY = timedelta(hours=1)  # how stale `last_seen` may get before a sync writes it anew
 
 
@@ -129,15 +131,21 @@ def _apply_chunk(ctx: _Context, items: list) -> None:
             problems.append(item)
         else:
             remotes[item.path] = item
+    digests = {path: digest(remote) for path, remote in remotes.items()}
     with transaction.atomic():
-        paths = list(remotes) + [p.path for p in problems]
-        existing = {s.path: s for s in Secret.objects.filter(backend=ctx.name, path__in=paths)}
+        quiet, existing = _stored(ctx, remotes, digests, problems)
         ctx.facts = status_service.due_facts([s.pk for s in existing.values()])
         known_versions = {}
         for v in SecretVersion.objects.filter(secret__in=[s.pk for s in existing.values()]):
             known_versions.setdefault(v.secret_id, {})[v.version_id] = v
         new, changed, seen_ids = [], [], []
         for path, remote in remotes.items():
+            if path in quiet:  # the backend says what it said when this row was written
+                pk, _last_seen, problem = quiet[path]
+                seen_ids.append(pk)
+                if problem:
+                    run.log(path, problem)
+                continue
             try:
                 fields = remote_fields(remote)
             except Exception as exc:  # one malformed answer must not stop the run
@@ -148,13 +156,14 @@ def _apply_chunk(ctx: _Context, items: list) -> None:
             secret = existing.get(path)
             if secret is None:
                 secret = Secret(backend=ctx.name, path=path, last_seen=now, source="sync", **fields)
+                secret.remote_digest = digests[path]
                 secret.rotation_policy = ctx.default_policy.get(secret.kind)
                 status_service.refresh(secret, secret.rotation_policy, now, status_service.NO_FACTS)
                 secret._remote_versions = remote.versions
                 new.append(secret)
                 continue
             seen_ids.append(secret.pk)
-            differs, counted = _assign(secret, fields, ctx.dirty)
+            differs, counted = _assign(secret, {**fields, "remote_digest": digests[path]}, ctx.dirty)
             if secret.missing_since is not None:
                 secret.missing_since, differs, counted = None, True, True
                 ctx.dirty.add("missing_since")
@@ -191,14 +200,16 @@ def _apply_chunk(ctx: _Context, items: list) -> None:
             Secret.objects.bulk_update(changed, sorted(ctx.dirty), batch_size=UPDATE_BATCH)
         ctx.dirty = set()
         _flush_versions(ctx)
+        if quiet:  # their dates and policy are as stored: only the clock can move their status
+            status_service.refresh_all(now, ids=[pk for pk, _, _ in quiet.values()])
         ctx.seen.update(seen_ids)
         ctx.seen.update(secret.pk for secret in new)
         # An unchanged estate writes nothing: last_seen moves once per LAST_SEEN_EVERY, not per run
         # (vanished secrets are found from ctx.seen, not from last_seen).
         old = now - LAST_SEEN_EVERY
-        stale = [
-            s.pk for s in existing.values() if s.pk in ctx.seen and (s.last_seen is None or s.last_seen < old)
-        ]
+        last_seen = [(s.pk, s.last_seen) for s in existing.values()]
+        last_seen += [(pk, at) for pk, at, _ in quiet.values()]
+        stale = [pk for pk, at in last_seen if pk in ctx.seen and (at is None or at < old)]
         if stale:
             Secret.objects.filter(pk__in=stale).update(last_seen=now)
         run.seen += len(remotes)
@@ -207,6 +218,25 @@ def _apply_chunk(ctx: _Context, items: list) -> None:
             raise RunAbandoned(run.pk)  # rolls this chunk back: another start owns the backend now
         progress = {**run.progress(), "event": "progress"}
         transaction.on_commit(lambda: _publish(progress))
+
+
+def _stored(ctx, remotes: dict, digests: dict, problems: list) -> tuple[dict, dict]:
+    """The chunk's stored rows, in two parts. `quiet`: path -> (id, last_seen, problem) of rows
+    whose stored digest is the backend's answer now (nothing to build or compare: one narrow
+    query). `existing`: path -> Secret of the others (changed, missing, never digested, or
+    named by a listing problem), loaded in full."""
+    paths = list(remotes) + [p.path for p in problems]
+    rows = Secret.objects.filter(backend=ctx.name, path__in=paths).values_list(
+        "pk", "path", "remote_digest", "missing_since", "last_seen", "problem"
+    )
+    quiet, full = {}, []
+    for pk, path, stored, missing_since, last_seen, problem in rows:
+        if stored and missing_since is None and stored == digests.get(path):
+            quiet[path] = (pk, last_seen, problem)
+        else:
+            full.append(pk)
+    existing = {s.path: s for s in Secret.objects.filter(pk__in=full)} if full else {}
+    return quiet, existing
 
 
 def _record_problem(ctx, problem: ListingProblem, secret, changed, seen_ids, now) -> None:
@@ -222,9 +252,10 @@ def _record_problem(ctx, problem: ListingProblem, secret, changed, seen_ids, now
         seen_ids.append(secret.pk)
         if secret.problem != message and secret.missing_since is None:
             secret.problem = message[:2000]
+            secret.remote_digest = ""  # the row no longer says what the backend said
             policy = ctx.policy_by_id.get(secret.rotation_policy_id)
             status_service.refresh(secret, policy, now, ctx.facts.get(secret.pk, status_service.NO_FACTS))
-            ctx.dirty.update(("problem", "next_due", "status"))
+            ctx.dirty.update(("problem", "next_due", "status", "remote_digest"))
             if secret not in changed:
                 changed.append(secret)
 
@@ -343,52 +374,3 @@ def _publish(payload: dict) -> None:
             dashboard_live.changed("sync")
     except Exception:  # live progress is a nicety; a broken channel layer must not fail the sync
         log.warning("could not publish inventory sync progress", exc_info=True)
-
-
-# -- turning a RemoteSecret into model fields ------------------------------------------------
-def aware(value):
-    if value is not None and timezone.is_naive(value):
-        return timezone.make_aware(value, UTC)
-    return value
-
-
-def _json(value) -> dict:
-    return json.loads(json.dumps(value or {}, cls=DjangoJSONEncoder, default=str))
-
-
-def remote_fields(remote: RemoteSecret) -> dict:
-    """Model fields from a backend description. Console-owned metadata (owner, purpose,
-    environment) is taken only when the backend has it; bad values become a problem, not a crash."""
-    problems = []
-    kind = remote.kind if remote.kind in KINDS else Kind.GENERIC
-    if remote.kind not in KINDS:
-        problems.append(f"kind {remote.kind!r} is not one of {'|'.join(KINDS)}")
-    fields = {
-        "name": (remote.name or remote.path.rsplit("/", 1)[-1])[:512],
-        "kind": kind,
-        "tags": {str(k)[:128]: str(v)[:256] for k, v in (remote.tags or {}).items()},
-        "created_at": aware(remote.created_at),
-        "remote_updated_at": aware(remote.updated_at),
-        "last_rotated": aware(remote.last_rotated),
-        "last_accessed": aware(remote.last_accessed),
-        "expires_at": aware(remote.expires_at),
-        "rotation": _json(remote.rotation),
-        "details": _json(remote.details),
-    }
-    meta = {str(k).lower(): str(v).strip() for k, v in (remote.metadata or {}).items() if v is not None}
-    if meta.get("owner"):
-        if len(meta["owner"]) > 128:
-            problems.append("owner is longer than 128 characters")
-        else:
-            fields["owner_team"] = meta["owner"]
-    if meta.get("purpose"):
-        fields["purpose"] = meta["purpose"][:2000]
-    env = meta.get("environment", "")
-    if env in ENVIRONMENTS:
-        fields["environment"] = env
-    elif env:
-        problems.append(f"environment {env!r} is not one of {'|'.join(ENVIRONMENTS)}")
-    reported = (remote.details or {}).get("problems") or []
-    problems += [str(p)[:500] for p in (reported if isinstance(reported, list | tuple) else [reported])]
-    fields["problem"] = "; ".join(dict.fromkeys(problems))[:2000]  # the adapter may report the same
-    return fields

@@ -113,9 +113,10 @@ def finished_many(runs: list[RotationRun], now) -> None:
     for run in runs:
         secret = run.secret
         secret.last_rotated = now
+        secret.remote_digest = ""  # the next inventory sync compares this row in full again
         refresh(secret, facts=facts.get(secret.pk, NO_FACTS))
         secrets.append(secret)
-    update_each(secrets, ["last_rotated", "next_due", "status"])
+    update_each(secrets, ["last_rotated", "next_due", "status", "remote_digest"])
     keys, entries = [], []
     for run in runs:
         data = {"secret": str(run.secret), "new_version_id": run.new_version_id, "strategy": run.strategy}
