@@ -212,14 +212,16 @@ def run(
     logged and retried with a growing pause; the connection is reopened after one."""
     stop = stop or threading.Event()
     interval = settings.AUDIT_SEQUENCER_INTERVAL_MS / 1000 if interval is None else interval
-    pause, last_watch = interval, 0.0
+    pause, last_watch, linked = interval, 0.0, 0
     log.info("audit sequencer started (every %.2f s, batches of %d)", interval, BATCH)
     while not stop.is_set():
         try:
             if time.monotonic() - last_watch >= 5:
                 watch(alias)
                 last_watch = time.monotonic()
-            linked = link(alias=alias) if has_pending(alias) else 0
+            # After a look that linked something, more is likely waiting: link at once rather
+            # than ask first (one round trip less per batch under load).
+            linked = link(alias=alias) if linked or has_pending(alias) else 0
             if linked:
                 log.debug("linked %d audit entries", linked)
             # While writers are busy, look again soon: an entry's lag is the wait for the next

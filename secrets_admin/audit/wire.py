@@ -90,9 +90,14 @@ def insert(connection, rows: list[list], sql: str, params: list) -> list[int]:
 def _begin(pg) -> bool | None:
     """True if this path must send the transaction's BEGIN (none sent yet, and psycopg would send
     a plain one), False if a transaction is open, None for any state left to Django's cursor."""
-    if pg.autocommit or pg.pgconn.pipeline_status != pq.PipelineStatus.OFF or pg.info.encoding != "utf-8":
+    pgconn = pg.pgconn
+    if (
+        pg.autocommit
+        or pgconn.pipeline_status != pq.PipelineStatus.OFF
+        or pgconn.parameter_status(b"client_encoding") != b"UTF8"  # the values are sent as UTF-8
+    ):
         return None
-    status = pg.pgconn.transaction_status
+    status = pgconn.transaction_status
     if status == _INTRANS:
         return False
     if status == _IDLE and pg.isolation_level is None and pg.read_only is None and pg.deferrable is None:

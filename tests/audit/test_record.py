@@ -6,6 +6,7 @@ import json
 import pytest
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import signals
 from django.test import RequestFactory
 
 from secrets_admin.audit import chain, sequencer, services
@@ -271,3 +272,29 @@ def test_nul_characters_in_names_and_reprs_are_dropped_not_fatal():
     row = AuditEntry.objects.get(pk=entry.pk)
     assert (row.actor_name, row.target_repr) == ("celery:odd", "nulgroup")
     assert verify(full=True).ok
+
+
+@pytest.mark.django_db
+def test_the_returned_entry_is_the_instance_the_orm_would_load(make_user):
+    alice = make_user("alice-entry")
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    with transaction.atomic():
+        fast = services.record(THING_DONE, actor=alice, data={"n": 1})
+        signals.post_init.connect(receiver, sender=AuditEntry)  # a listener: Model.__init__ runs
+        try:
+            built = services.record(THING_UNDONE, actor=None)
+        finally:
+            signals.post_init.disconnect(receiver, sender=AuditEntry)
+    assert seen == [built]
+    for entry in (fast, built):
+        loaded = AuditEntry.objects.get(pk=entry.pk)
+        values = [getattr(entry, f.attname) for f in AuditEntry._meta.concrete_fields]
+        assert values == [getattr(loaded, f.attname) for f in AuditEntry._meta.concrete_fields]
+        assert entry == loaded and not entry._state.adding and entry._state.db == "default"
+        with pytest.raises(AppendOnlyError):
+            entry.save()
+    assert fast.actor is alice and str(fast) == f"#pending {THING_DONE} by alice-entry"

@@ -217,3 +217,19 @@ def test_a_read_interrupted_half_way_leaves_the_session_usable(monkeypatch):
     with transaction.atomic():
         services.record(THING_UNDONE, actor=None)
     assert list(AuditEntry.objects.values_list("action", flat=True)) == [THING_UNDONE]
+
+
+def test_a_session_not_in_utf8_takes_djangos_cursor(commands):
+    connection.close()  # a new session: nothing prepared yet
+    with connection.cursor() as cursor:
+        cursor.execute("SET client_encoding TO 'LATIN1'")
+    try:
+        with transaction.atomic():
+            entry = services.record(THING_DONE, actor="celery:ç", data={"name": "é"})
+        assert commands == ["BEGIN", "COMMIT"] and _prepared_runs() == 0  # psycopg's BEGIN, no Parse
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET client_encoding")
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert (stored.actor_name, stored.data) == ("celery:ç", {"name": "é"})
+    assert stored.content_hash == entry.content_hash
