@@ -52,6 +52,25 @@ def put_kv(kv, kv_prefix):
 
 
 @pytest.fixture
+def deny_kv(settings, kv, kv_backend):
+    """deny_kv("team/denied"): "kvtest" now reads with a token that may list and read this
+    test's folder but not that one secret (a real policy on the test OpenBao)."""
+
+    def deny(key):
+        folder = f"secret/metadata/{kv_backend}"
+        kv.sys.create_or_update_policy(
+            f"inv-{kv_backend}",
+            f'path "{folder}/*" {{ capabilities = ["read", "list"] }}\n'
+            f'path "{folder}/{key}" {{ capabilities = ["deny"] }}\n',
+        )
+        token = kv.auth.token.create(policies=[f"inv-{kv_backend}"], ttl="10m")["auth"]["client_token"]
+        backends = settings.SECRET_BACKENDS
+        settings.SECRET_BACKENDS = {**backends, "kvtest": {**backends["kvtest"], "token": token}}
+
+    return deny
+
+
+@pytest.fixture
 def sm(moto):
     return boto3.client("secretsmanager", endpoint_url=moto.url, region_name="us-east-1")
 

@@ -115,23 +115,11 @@ def test_a_vanished_secret_is_marked_missing_and_keeps_its_history(kv_backend, p
     assert secret.status == "ok" and secret.missing_since is None
 
 
-def test_a_secret_the_token_cannot_read_is_recorded_and_the_rest_sync(
-    settings, openbao, kv, kv_backend, put_kv
-):
+def test_a_secret_the_token_cannot_read_is_recorded_and_the_rest_sync(put_kv, deny_kv):
     denied = put_kv("team/denied", "nope")
     put_kv("team/allowed", "yes")
     sync_backend("kvtest", actor="test")  # first with the root token: both known
-    folder = f"secret/metadata/{kv_backend}"
-    kv.sys.create_or_update_policy(
-        f"inv-{kv_backend}",
-        f'path "{folder}/*" {{ capabilities = ["read", "list"] }}\n'
-        f'path "{folder}/team/denied" {{ capabilities = ["deny"] }}\n',
-    )
-    token = kv.auth.token.create(policies=[f"inv-{kv_backend}"], ttl="10m")["auth"]["client_token"]
-    settings.SECRET_BACKENDS = {
-        **settings.SECRET_BACKENDS,
-        "kvtest": {**settings.SECRET_BACKENDS["kvtest"], "token": token},
-    }
+    deny_kv("team/denied")
     put_kv("team/new", "fresh")
 
     run = sync_backend("kvtest", actor="test")

@@ -74,18 +74,11 @@ def test_an_unchanged_secret_still_gets_its_status_recomputed(kv_backend, put_kv
     assert secret.status == "ok"
 
 
-def test_a_listing_problem_is_cleared_when_the_secret_reads_again(settings, kv, kv_backend, put_kv):
+def test_a_listing_problem_is_cleared_when_the_secret_reads_again(settings, put_kv, deny_kv):
     denied = put_kv("team/denied", "nope")
     sync_backend("kvtest", actor="test")
     root = settings.SECRET_BACKENDS["kvtest"]
-    folder = f"secret/metadata/{kv_backend}"
-    kv.sys.create_or_update_policy(
-        f"inv-{kv_backend}",
-        f'path "{folder}/*" {{ capabilities = ["read", "list"] }}\n'
-        f'path "{folder}/team/denied" {{ capabilities = ["deny"] }}\n',
-    )
-    token = kv.auth.token.create(policies=[f"inv-{kv_backend}"], ttl="10m")["auth"]["client_token"]
-    settings.SECRET_BACKENDS = {**settings.SECRET_BACKENDS, "kvtest": {**root, "token": token}}
+    deny_kv("team/denied")
     sync_backend("kvtest", actor="test")
     flagged = Secret.objects.get(path=denied)
     assert flagged.status == "needs_attention" and flagged.remote_digest == ""
